@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {IAccessRules} from "../interfaces/IAccessRules.sol";
+import {Categories} from "../types/Categories.sol";
+import {Purposes} from "../types/Purposes.sol";
+import {AccessPath, Grant, Member, Role, RolePolicy} from "../types/CareTypes.sol";
+import {BreakGlass} from "./BreakGlass.sol";
+
+/// @title AccessRules
+/// @notice The single place that decides reads and writes: active member ∩ role policy ∩ live consent, or
+/// an open break-glass window for reads. Each decision reads at most four storage slots.
+/// @dev Each rule takes `strict`: true reverts with the precise reason (transactions), false returns the
+/// "denied" value (views). Both share one code path, so views and transactions cannot disagree.
+abstract contract AccessRules is BreakGlass, IAccessRules {
+    /// @inheritdoc IAccessRules
+    function hasAccess(
+        address patient,
+        address accessor,
+        uint8 category,
+        uint8 purpose
+    ) external view returns (bool allowed) {
+        _checkCategory(category);
+        _checkPurpose(purpose);
+        AccessPath path = _authorizeRead(patient, accessor, category, purpose, false);
+        return path == AccessPath.Patient || path == AccessPath.Consent;
+    }
+
+    /// @inheritdoc IAccessRules
+    function canWrite(address patient, address writer, uint8 category) external view returns (bool allowed) {
+        _checkCategory(category);
+        return _authorizeWrite(patient, writer, category, false) != 0;
+    }
+
+    /// @dev How `accessor` may read `patient`'s `category` for `purpose`; `None` (or a revert, if `strict`)
+    /// when it may not. Category and purpose must be range-checked by the caller.
+    function _authorizeRead(
+        address patient,
+        address accessor,
+        uint8 category,
+        uint8 purpose,
+        bool strict
+    ) internal view returns (AccessPath) {
+        Member memory m = _members[accessor];
+        if (!_isActive(m, accessor, strict)) return AccessPath.None;
+        if (accessor == patient && m.role == Role.Patient) return AccessPath.Patient;
+
+        RolePolicy memory p = _policies[m.role];
+        uint16 bit = Categories.bit(category);
+        bool mayRead = p.read & bit != 0;
+        bool mayBreakGlass = p.emergencyRead & bit != 0;
+        if (!mayRead && !mayBreakGlass) {
+            if (strict) revert CategoryNotAllowedForRole(accessor, m.role, category);
+            return AccessPath.None;
+        }
+        if (mayRead) {
+            Grant memory g = _grants[patient][accessor];
+            if (g.expiresAt > _now() && g.categories & bit != 0 && g.purposes & Purposes.bit(purpose) != 0)
+                return AccessPath.Consent;
+            if (!mayBreakGlass || _windows[patient][accessor].expiresAt <= _now()) {
+                if (strict) _revertConsent(g, patient, accessor, category, purpose);
+                return AccessPath.None;
+            }
+            return AccessPath.BreakGlass;
+        }
+        if (_windows[patient][accessor].expiresAt > _now()) return AccessPath.BreakGlass;
+        if (strict) revert NoBreakGlassWindow(patient, accessor);
+        return AccessPath.None;
+    }
+
+    /// @dev The member id of `writer` if it may write `patient`'s `category` now; 0 (or a revert, if
+    /// `strict`) when it may not. Writes need consent for the category, for any purpose.
+    function _authorizeWrite(
+        address patient,
+        address writer,
+        uint8 category,
+        bool strict
+    ) internal view returns (uint32 writerId) {
+        Member memory m = _members[writer];
+        if (!_isActive(m, writer, strict)) return 0;
+        if (writer == patient && m.role == Role.Patient) return m.id;
+
+        uint16 bit = Categories.bit(category);
+        if (_policies[m.role].write & bit == 0) {
+            if (strict) revert CategoryNotAllowedForRole(writer, m.role, category);
+            return 0;
+        }
+        Grant memory g = _grants[patient][writer];
+        if (g.expiresAt > _now() && g.categories & bit != 0) return m.id;
+        if (strict) _revertConsent(g, patient, writer, category, type(uint8).max);
+        return 0;
+    }
+
+    function _isActive(Member memory m, address account, bool strict) private pure returns (bool) {
+        if (m.role == Role.None) {
+            if (strict) revert NotAMember(account);
+            return false;
+        }
+        if (!m.active) {
+            if (strict) revert MemberInactive(account);
+            return false;
+        }
+        return true;
+    }
+
+    /// @dev Revert with the first reason grant `g` does not cover `category` and `purpose`
+    /// (`purpose` out of range: any purpose will do).
+    function _revertConsent(
+        Grant memory g,
+        address patient,
+        address accessor,
+        uint8 category,
+        uint8 purpose
+    ) private view {
+        if (g.expiresAt == 0) revert ConsentMissing(patient, accessor);
+        if (g.expiresAt <= _now()) revert ConsentExpired(patient, accessor, g.expiresAt);
+        if (g.categories & Categories.bit(category) == 0) revert CategoryNotConsented(patient, accessor, category);
+        revert PurposeNotConsented(patient, accessor, purpose);
+    }
+
+    function _checkCategory(uint8 category) internal pure {
+        if (category >= Categories.COUNT) revert InvalidCategory(category);
+    }
+
+    function _checkPurpose(uint8 purpose) internal pure {
+        if (purpose >= Purposes.COUNT) revert InvalidPurpose(purpose);
+    }
+}

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {IBreakGlass} from "../interfaces/IBreakGlass.sol";
+import {AuditAction, BreakGlassWindow, Incident, Member, ReviewVerdict, Role} from "../types/CareTypes.sol";
+import {AuditTrail} from "./AuditTrail.sol";
+
+/// @title BreakGlass
+/// @notice Emergency windows without consent, each an audited incident an auditor must review.
+abstract contract BreakGlass is AuditTrail, IBreakGlass {
+    /// @notice Hard cap on any break-glass window, whatever governance sets.
+    uint32 public constant MAX_BREAK_GLASS_DURATION = 24 hours;
+
+    // Packed in one slot.
+    uint32 internal _breakGlassMaxDuration;
+    uint64 internal _incidentCount;
+
+    mapping(address patient => mapping(address responder => BreakGlassWindow)) internal _windows;
+    mapping(uint64 incidentId => Incident) internal _incidents;
+
+    /// @param maxDuration the initial longest window, in seconds (1 .. `MAX_BREAK_GLASS_DURATION`)
+    constructor(uint32 maxDuration) {
+        _setBreakGlassMaxDuration(maxDuration);
+    }
+
+    /// @inheritdoc IBreakGlass
+    function breakGlass(
+        address patient,
+        bytes32 justificationHash,
+        uint32 duration
+    ) external returns (uint64 incidentId) {
+        Member memory m = _activeMember(msg.sender);
+        if (_policies[m.role].emergencyRead == 0) revert BreakGlassNotPermitted(msg.sender, m.role);
+        _requireActivePatient(patient);
+        if (justificationHash == bytes32(0)) revert ZeroJustification();
+        uint32 maxDuration = _breakGlassMaxDuration;
+        if (duration == 0 || duration > maxDuration) revert InvalidBreakGlassDuration(duration, maxDuration);
+
+        uint40 openedAt = _now();
+        uint40 expiresAt = openedAt + duration;
+        incidentId = ++_incidentCount;
+        _windows[patient][msg.sender] = BreakGlassWindow({incidentId: incidentId, expiresAt: expiresAt});
+        _incidents[incidentId] = Incident({
+            patient: patient,
+            openedAt: openedAt,
+            expiresAt: expiresAt,
+            verdict: ReviewVerdict.Pending,
+            responder: msg.sender
+        });
+        _appendAudit(
+            patient,
+            keccak256(
+                abi.encode(
+                    AuditAction.BreakGlassDeclared,
+                    incidentId,
+                    patient,
+                    msg.sender,
+                    justificationHash,
+                    openedAt,
+                    expiresAt
+                )
+            )
+        );
+        emit BreakGlassDeclared(incidentId, patient, msg.sender, justificationHash, openedAt, expiresAt);
+    }
+
+    /// @inheritdoc IBreakGlass
+    function reviewBreakGlass(uint64 incidentId, uint8 verdict, bytes32 notesHash) external {
+        Member memory m = _activeMember(msg.sender);
+        if (m.role != Role.Auditor) revert NotAnAuditor(msg.sender, m.role);
+        if (verdict != uint8(ReviewVerdict.Justified) && verdict != uint8(ReviewVerdict.Unjustified)) {
+            revert InvalidVerdict(verdict);
+        }
+        Incident storage incident = _incidents[incidentId];
+        address patient = incident.patient;
+        if (patient == address(0)) revert IncidentNotFound(incidentId);
+        if (incident.verdict != ReviewVerdict.Pending) revert IncidentAlreadyReviewed(incidentId, incident.verdict);
+
+        ReviewVerdict v = ReviewVerdict(verdict);
+        uint40 reviewedAt = _now();
+        incident.verdict = v;
+        _appendAudit(
+            patient,
+            keccak256(
+                abi.encode(AuditAction.BreakGlassReviewed, incidentId, patient, msg.sender, v, notesHash, reviewedAt)
+            )
+        );
+        emit BreakGlassReviewed(incidentId, patient, msg.sender, v, notesHash, reviewedAt);
+    }
+
+    /// @inheritdoc IBreakGlass
+    function setBreakGlassMaxDuration(uint32 maxDuration) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setBreakGlassMaxDuration(maxDuration);
+    }
+
+    /// @inheritdoc IBreakGlass
+    function breakGlassMaxDuration() external view returns (uint32 maxDuration) {
+        return _breakGlassMaxDuration;
+    }
+
+    /// @inheritdoc IBreakGlass
+    function breakGlassWindowOf(
+        address patient,
+        address responder
+    ) external view returns (BreakGlassWindow memory window) {
+        return _windows[patient][responder];
+    }
+
+    /// @inheritdoc IBreakGlass
+    function incidentOf(uint64 incidentId) external view returns (Incident memory incident) {
+        return _incidents[incidentId];
+    }
+
+    /// @inheritdoc IBreakGlass
+    function incidentCount() external view returns (uint64 count) {
+        return _incidentCount;
+    }
+
+    function _setBreakGlassMaxDuration(uint32 maxDuration) private {
+        if (maxDuration == 0 || maxDuration > MAX_BREAK_GLASS_DURATION) {
+            revert BreakGlassCapExceeded(maxDuration, MAX_BREAK_GLASS_DURATION);
+        }
+        _breakGlassMaxDuration = maxDuration;
+        emit BreakGlassMaxDurationSet(maxDuration, msg.sender);
+    }
+}

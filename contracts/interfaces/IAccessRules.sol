@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {Role} from "../types/CareTypes.sol";
+
+/// @title IAccessRules
+/// @notice The access decision: active member ∩ role policy ∩ live consent (or an open break-glass window).
+/// Each refusal is its own custom error so a caller can show exactly why.
+interface IAccessRules {
+    /// @notice `category` is not a defined category index.
+    error InvalidCategory(uint8 category);
+    /// @notice `purpose` is not a defined purpose-of-use index.
+    error InvalidPurpose(uint8 purpose);
+    /// @notice The policy of `role` never allows `account` this category (minimum necessary).
+    error CategoryNotAllowedForRole(address account, Role role, uint8 category);
+    /// @notice `patient` has given `accessor` no consent.
+    error ConsentMissing(address patient, address accessor);
+    /// @notice The consent of `patient` to `accessor` ended at `expiredAt`.
+    error ConsentExpired(address patient, address accessor, uint40 expiredAt);
+    /// @notice The consent of `patient` to `accessor` does not cover `category`.
+    error CategoryNotConsented(address patient, address accessor, uint8 category);
+    /// @notice The consent of `patient` to `accessor` does not cover `purpose`.
+    error PurposeNotConsented(address patient, address accessor, uint8 purpose);
+    /// @notice `accessor` may read this only through break-glass, and has no open window on `patient`.
+    error NoBreakGlassWindow(address patient, address accessor);
+
+    /// @notice Whether `accessor` may open `patient`'s records of `category` for `purpose` now, without break-glass:
+    /// the patient themself, or an active member whose role allows the category and who holds a live consent
+    /// covering the category and purpose. O(1).
+    /// @param patient whose records
+    /// @param accessor who would open them
+    /// @param category category index
+    /// @param purpose purpose-of-use index
+    /// @return allowed true if an `openRecord` would pass without break-glass
+    function hasAccess(
+        address patient,
+        address accessor,
+        uint8 category,
+        uint8 purpose
+    ) external view returns (bool allowed);
+
+    /// @notice Whether `writer` may anchor, amend or mark in error `patient`'s records of `category` now.
+    /// @param patient whose records
+    /// @param writer who would write
+    /// @param category category index
+    /// @return allowed true if the write would pass the access check
+    function canWrite(address patient, address writer, uint8 category) external view returns (bool allowed);
+}

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {IAccessRules} from "./IAccessRules.sol";
+import {IAuditedAccess} from "./IAuditedAccess.sol";
+import {IAuditTrail} from "./IAuditTrail.sol";
+import {IBreakGlass} from "./IBreakGlass.sol";
+import {ICareGovernance} from "./ICareGovernance.sol";
+import {IConsentRegistry} from "./IConsentRegistry.sol";
+import {IMemberRegistry} from "./IMemberRegistry.sol";
+import {IRecordRegistry} from "./IRecordRegistry.sol";
+import {IRolePolicyRegistry} from "./IRolePolicyRegistry.sol";
+
+/// @title ICareLedger
+/// @notice The whole CareLedger suite as one interface, for front ends and integrators.
+interface ICareLedger is
+    ICareGovernance,
+    IMemberRegistry,
+    IRolePolicyRegistry,
+    IConsentRegistry,
+    IAuditTrail,
+    IBreakGlass,
+    IAccessRules,
+    IRecordRegistry,
+    IAuditedAccess
+{}
