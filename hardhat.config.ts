@@ -12,6 +12,7 @@ const SOLC_VERSION = "0.8.30";
 const solcSettings = {
   optimizer: { enabled: true, runs: 200 },
   evmVersion: "cancun",
+  viaIR: true,
 };
 
 export default defineConfig({

@@ -7,15 +7,17 @@ import {IAuditTrail} from "./interfaces/IAuditTrail.sol";
 import {IBreakGlass} from "./interfaces/IBreakGlass.sol";
 import {ICareGovernance} from "./interfaces/ICareGovernance.sol";
 import {IConsentRegistry} from "./interfaces/IConsentRegistry.sol";
+import {IDelegateRegistry} from "./interfaces/IDelegateRegistry.sol";
 import {IMemberRegistry} from "./interfaces/IMemberRegistry.sol";
 import {IRecordRegistry} from "./interfaces/IRecordRegistry.sol";
 import {IRolePolicyRegistry} from "./interfaces/IRolePolicyRegistry.sol";
+import {ISignedConsent} from "./interfaces/ISignedConsent.sol";
 import {AuditedAccess} from "./core/AuditedAccess.sol";
 import {BreakGlass} from "./core/BreakGlass.sol";
 import {CareGovernance} from "./core/CareGovernance.sol";
 
 /// @title CareLedger
-/// @notice Members and roles, role policy, consent, record anchors, audited access and break-glass for
+/// @notice Members and roles, role policy, consent (direct, delegated and EIP-712 signed), record anchors, audited access and break-glass for
 /// medical records on a permissioned EVM chain. Only hashes, category indices, addresses and times are
 /// stored or emitted; health data never touches the chain.
 /// @dev One contract composed of one-concern modules (see `contracts/core/`), so the hot paths (grant,
@@ -43,6 +45,8 @@ contract CareLedger is AuditedAccess {
             interfaceId == type(IMemberRegistry).interfaceId ||
             interfaceId == type(IRolePolicyRegistry).interfaceId ||
             interfaceId == type(IConsentRegistry).interfaceId ||
+            interfaceId == type(IDelegateRegistry).interfaceId ||
+            interfaceId == type(ISignedConsent).interfaceId ||
             interfaceId == type(IAuditTrail).interfaceId ||
             interfaceId == type(IBreakGlass).interfaceId ||
             interfaceId == type(IAccessRules).interfaceId ||

@@ -3,14 +3,14 @@ pragma solidity 0.8.30;
 
 import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 import {IAuditTrail} from "../interfaces/IAuditTrail.sol";
-import {ConsentRegistry} from "./ConsentRegistry.sol";
+import {SignedConsent} from "./SignedConsent.sol";
 
 /// @title AuditTrail
 /// @notice Running hashes over every audited event, one global and one per patient.
 /// @dev An entry is `keccak256(abi.encode(action, <the event's fields in declaration order>))`, where
 /// `action` is the `AuditAction` of the event. Each entry folds as `head = keccak256(abi.encode(head, entry))`
 /// from a zero head. Nothing ever rewrites a head except by folding a new entry on top.
-abstract contract AuditTrail is ConsentRegistry, IAuditTrail {
+abstract contract AuditTrail is SignedConsent, IAuditTrail {
     bytes32 internal _auditHead;
     mapping(address patient => bytes32) internal _patientAuditHeads;
 

@@ -7,9 +7,11 @@ import {IAuditTrail} from "./IAuditTrail.sol";
 import {IBreakGlass} from "./IBreakGlass.sol";
 import {ICareGovernance} from "./ICareGovernance.sol";
 import {IConsentRegistry} from "./IConsentRegistry.sol";
+import {IDelegateRegistry} from "./IDelegateRegistry.sol";
 import {IMemberRegistry} from "./IMemberRegistry.sol";
 import {IRecordRegistry} from "./IRecordRegistry.sol";
 import {IRolePolicyRegistry} from "./IRolePolicyRegistry.sol";
+import {ISignedConsent} from "./ISignedConsent.sol";
 
 /// @title ICareLedger
 /// @notice The whole CareLedger suite as one interface, for front ends and integrators.
@@ -18,6 +20,8 @@ interface ICareLedger is
     IMemberRegistry,
     IRolePolicyRegistry,
     IConsentRegistry,
+    IDelegateRegistry,
+    ISignedConsent,
     IAuditTrail,
     IBreakGlass,
     IAccessRules,

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+import {ISignedConsent} from "../interfaces/ISignedConsent.sol";
+import {DelegateRegistry} from "./DelegateRegistry.sol";
+
+/// @title SignedConsent
+/// @notice Gasless consent for patients: EIP-712 signatures by the patient or a live delegate, relayed by anyone.
+/// @dev A signature is bound to one chain and one contract (EIP-712 domain), used once (the patient's sequential
+/// nonce), and only before its deadline. EOA signatures go through `ECDSA.recover` (rejects malleable high-s
+/// signatures); contract signers through ERC-1271 (`SignatureChecker`).
+abstract contract SignedConsent is DelegateRegistry, EIP712, Nonces, ISignedConsent {
+    /// @notice EIP-712 type hash of a grant.
+    bytes32 public constant GRANT_TYPEHASH = keccak256(
+        "GrantConsent(address patient,address grantee,uint16 categories,uint8 purposes,uint40 expiresAt,uint256 nonce,uint256 deadline)"
+    );
+    /// @notice EIP-712 type hash of a revocation.
+    bytes32 public constant REVOKE_TYPEHASH = keccak256(
+        "RevokeConsent(address patient,address grantee,uint256 nonce,uint256 deadline)"
+    );
+
+    constructor() EIP712("CareLedger", "1") {}
+
+    /// @inheritdoc ISignedConsent
+    function grantWithSig(
+        address patient,
+        address grantee,
+        uint16 categories,
+        uint8 purposes,
+        uint40 expiresAt,
+        uint256 nonce,
+        uint256 deadline,
+        address signer,
+        bytes calldata signature
+    ) external whenNotPaused {
+        bytes32 structHash = keccak256(
+            abi.encode(GRANT_TYPEHASH, patient, grantee, categories, purposes, expiresAt, nonce, deadline)
+        );
+        _verify(patient, structHash, nonce, deadline, signer, signature);
+        _requireActivePatient(patient);
+        _requireActor(patient, signer, categories);
+        _grant(patient, grantee, categories, purposes, expiresAt, signer);
+        emit ConsentRelayed(patient, signer, msg.sender, nonce);
+    }
+
+    /// @inheritdoc ISignedConsent
+    function revokeWithSig(
+        address patient,
+        address grantee,
+        uint256 nonce,
+        uint256 deadline,
+        address signer,
+        bytes calldata signature
+    ) external {
+        bytes32 structHash = keccak256(abi.encode(REVOKE_TYPEHASH, patient, grantee, nonce, deadline));
+        _verify(patient, structHash, nonce, deadline, signer, signature);
+        _requireActor(patient, signer, _grants[patient][grantee].categories);
+        _revoke(patient, grantee, signer);
+        emit ConsentRelayed(patient, signer, msg.sender, nonce);
+    }
+
+    /// @inheritdoc ISignedConsent
+    // solhint-disable-next-line func-name-mixedcase
+    function DOMAIN_SEPARATOR() external view returns (bytes32 separator) {
+        return _domainSeparatorV4();
+    }
+
+    /// @dev Checks deadline, signature and nonce (consuming it), in that order of cost.
+    function _verify(
+        address patient,
+        bytes32 structHash,
+        uint256 nonce,
+        uint256 deadline,
+        address signer,
+        bytes calldata signature
+    ) private {
+        if (block.timestamp > deadline) revert SignatureExpired(deadline, block.timestamp);
+        bytes32 digest = _hashTypedDataV4(structHash);
+        if (signer.code.length == 0) {
+            address recovered = ECDSA.recoverCalldata(digest, signature);
+            if (recovered != signer) revert SignerMismatch(signer, recovered);
+        } else if (!SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature)) {
+            revert ERC1271SignatureRejected(signer);
+        }
+        _useCheckedNonce(patient, nonce);
+    }
+}
