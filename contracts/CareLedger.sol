@@ -12,6 +12,7 @@ import {IMemberRegistry} from "./interfaces/IMemberRegistry.sol";
 import {IRecordRegistry} from "./interfaces/IRecordRegistry.sol";
 import {IRolePolicyRegistry} from "./interfaces/IRolePolicyRegistry.sol";
 import {ISignedConsent} from "./interfaces/ISignedConsent.sol";
+import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 import {AuditedAccess} from "./core/AuditedAccess.sol";
 import {BreakGlass} from "./core/BreakGlass.sol";
 import {CareGovernance} from "./core/CareGovernance.sol";
@@ -22,7 +23,9 @@ import {CareGovernance} from "./core/CareGovernance.sol";
 /// stored or emitted; health data never touches the chain.
 /// @dev One contract composed of one-concern modules (see `contracts/core/`), so the hot paths (grant,
 /// anchor, open) read members, policy and consent with plain SLOADs instead of cross-contract calls.
-contract CareLedger is AuditedAccess {
+/// `multicall` (OpenZeppelin, a delegatecall to itself, so `msg.sender` is kept) batches any of its calls:
+/// a patient granting several grantees, a clinician anchoring several records, in one transaction.
+contract CareLedger is AuditedAccess, Multicall {
     /// @param admin the governance admin (sets policy, pauses, grants registrars)
     /// @param adminTransferDelay seconds a new admin waits before accepting the role
     /// @param initialRegistrar a first registrar, or zero for none
