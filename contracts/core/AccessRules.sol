@@ -41,20 +41,21 @@ abstract contract AccessRules is BreakGlass, IAccessRules {
         uint8 purpose,
         bool strict
     ) internal view returns (AccessPath) {
-        Member memory m = _members[accessor];
-        if (!_isActive(m, accessor, strict)) return AccessPath.None;
-        if (accessor == patient && m.role == Role.Patient) return AccessPath.Patient;
+        Member storage m = _members[accessor];
+        Role role = m.role;
+        if (!_isActive(role, m.active, accessor, strict)) return AccessPath.None;
+        if (accessor == patient && role == Role.Patient) return AccessPath.Patient;
 
-        RolePolicy memory p = _policies[m.role];
+        RolePolicy storage p = _policies[role];
         uint16 bit = Categories.bit(category);
         bool mayRead = p.read & bit != 0;
         bool mayBreakGlass = p.emergencyRead & bit != 0;
         if (!mayRead && !mayBreakGlass) {
-            if (strict) revert CategoryNotAllowedForRole(accessor, m.role, category);
+            if (strict) revert CategoryNotAllowedForRole(accessor, role, category);
             return AccessPath.None;
         }
         if (mayRead) {
-            Grant memory g = _grants[patient][accessor];
+            Grant storage g = _grants[patient][accessor];
             if (g.expiresAt > _now() && g.categories & bit != 0 && g.purposes & Purposes.bit(purpose) != 0)
                 return AccessPath.Consent;
             if (!mayBreakGlass || _windows[patient][accessor].expiresAt <= _now()) {
@@ -77,7 +78,7 @@ abstract contract AccessRules is BreakGlass, IAccessRules {
         bool strict
     ) internal view returns (uint32 writerId) {
         Member memory m = _members[writer];
-        if (!_isActive(m, writer, strict)) return 0;
+        if (!_isActive(m.role, m.active, writer, strict)) return 0;
         if (writer == patient && m.role == Role.Patient) return m.id;
 
         uint16 bit = Categories.bit(category);
@@ -85,18 +86,18 @@ abstract contract AccessRules is BreakGlass, IAccessRules {
             if (strict) revert CategoryNotAllowedForRole(writer, m.role, category);
             return 0;
         }
-        Grant memory g = _grants[patient][writer];
+        Grant storage g = _grants[patient][writer];
         if (g.expiresAt > _now() && g.categories & bit != 0) return m.id;
         if (strict) _revertConsent(g, patient, writer, category, type(uint8).max);
         return 0;
     }
 
-    function _isActive(Member memory m, address account, bool strict) private pure returns (bool) {
-        if (m.role == Role.None) {
+    function _isActive(Role role, bool active, address account, bool strict) private pure returns (bool) {
+        if (role == Role.None) {
             if (strict) revert NotAMember(account);
             return false;
         }
-        if (!m.active) {
+        if (!active) {
             if (strict) revert MemberInactive(account);
             return false;
         }
@@ -106,7 +107,7 @@ abstract contract AccessRules is BreakGlass, IAccessRules {
     /// @dev Revert with the first reason grant `g` does not cover `category` and `purpose`
     /// (`purpose` out of range: any purpose will do).
     function _revertConsent(
-        Grant memory g,
+        Grant storage g,
         address patient,
         address accessor,
         uint8 category,
