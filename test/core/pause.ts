@@ -24,8 +24,12 @@ import {
 const connection = await network.create();
 const { loadFixture } = connection.networkHelpers;
 
+/** The consented fixture, `patient` having appointed `spare[0]` as delegate, then paused. */
 async function pausedFixture(): Promise<ConsentedRecordsFixture> {
   const f = await loadFixture(deployConsentedRecordsFixture);
+  await f.ledger
+    .connect(f.patient)
+    .appointDelegate(f.spare[0]!.address, CategoryMask.ALL, f.consentExpiresAt);
   await f.ledger.connect(f.admin).pause();
   return f;
 }
@@ -114,6 +118,36 @@ const BLOCKED: readonly PauseCase[] = [
     event: "ConsentExtended",
     args: (f) => [f.patient.address, f.doctor.address, f.patient.address, f.consentExpiresAt + 1],
   },
+  {
+    name: "appointDelegate",
+    send: (f) =>
+      f.ledger
+        .connect(f.patient)
+        .appointDelegate(f.spare[1]!.address, CategoryMask.CLINICAL, f.consentExpiresAt),
+    event: "DelegateAppointed",
+    args: (f) => [
+      f.patient.address,
+      f.spare[1]!.address,
+      CategoryMask.CLINICAL,
+      f.consentExpiresAt,
+    ],
+  },
+  {
+    name: "grantConsentFor (by the delegate)",
+    send: (f) =>
+      f.ledger
+        .connect(f.spare[0]!)
+        .grantConsentFor(f.patient.address, f.nurse.address, 1, 1, f.consentExpiresAt),
+    event: "ConsentGranted",
+    args: (f) => [
+      f.patient.address,
+      f.nurse.address,
+      f.spare[0]!.address,
+      1,
+      1,
+      f.consentExpiresAt,
+    ],
+  },
 ];
 
 /** Care, withdrawal of consent and administration: available while paused. */
@@ -179,6 +213,19 @@ const ALLOWED: readonly PauseCase[] = [
     send: (f) => f.ledger.connect(f.patient).revokeConsent(f.doctor.address),
     event: "ConsentRevoked",
     args: (f) => [f.patient.address, f.doctor.address, f.patient.address],
+  },
+  {
+    name: "revokeConsentFor (by the delegate)",
+    send: (f) =>
+      f.ledger.connect(f.spare[0]!).revokeConsentFor(f.patient.address, f.doctor.address),
+    event: "ConsentRevoked",
+    args: (f) => [f.patient.address, f.doctor.address, f.spare[0]!.address],
+  },
+  {
+    name: "removeDelegate",
+    send: (f) => f.ledger.connect(f.patient).removeDelegate(f.spare[0]!.address),
+    event: "DelegateRemoved",
+    args: (f) => [f.patient.address, f.spare[0]!.address],
   },
   {
     name: "rotateEncryptionKey",
