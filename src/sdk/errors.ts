@@ -1,0 +1,902 @@
+/**
+ * Decoding of CareLedger's custom errors into classes a caller can `instanceof`.
+ *
+ * Every custom error of the deployed `CareLedger` contract (its own and the OpenZeppelin ones it
+ * inherits) has an entry in {@link CONTRACT_ERRORS}: the typed shape of its arguments, the class it
+ * decodes to and a human message. {@link decodeContractError} finds the revert data inside whatever
+ * ethers or Hardhat threw (a sent transaction, `estimateGas`, `staticCall`, a view) and returns the
+ * matching class, e.g. an {@link AccessDeniedError} reading
+ * "billing clerk 0x90F7…b906 may not read labs (role policy)".
+ */
+import type { ErrorDescription, Interface, ParamType } from "ethers";
+import { CareLedger__factory } from "../../typechain-types/index.js";
+import { CareLedgerError } from "../errors.js";
+import type { Category, Purpose, RecordStatus, ReviewVerdict, Role } from "./constants.js";
+import {
+  DEFAULT_ADMIN_ROLE,
+  REGISTRAR_ROLE,
+  categoryLabel,
+  categoryMaskLabel,
+  purposeLabel,
+  purposeMaskLabel,
+  recordStatusLabel,
+  reviewVerdictLabel,
+  roleLabel,
+} from "./constants.js";
+import { duration, isoTime, shortHex } from "./format.js";
+
+type NoArgs = Readonly<Record<never, never>>;
+
+/**
+ * The arguments of every custom error, by error name, as decoded: addresses are checksummed strings,
+ * `bytes32` are lower-case hex strings, integers of up to 48 bits are `number`, wider ones `bigint`.
+ */
+export interface ContractErrorArgs {
+  // OpenZeppelin governance (AccessControlDefaultAdminRules, Pausable, SafeCast)
+  AccessControlBadConfirmation: NoArgs;
+  AccessControlEnforcedDefaultAdminDelay: { readonly schedule: number };
+  AccessControlEnforcedDefaultAdminRules: NoArgs;
+  AccessControlInvalidDefaultAdmin: { readonly defaultAdmin: string };
+  AccessControlUnauthorizedAccount: { readonly account: string; readonly neededRole: string };
+  EnforcedPause: NoArgs;
+  ExpectedPause: NoArgs;
+  SafeCastOverflowedUintDowncast: { readonly bits: number; readonly value: bigint };
+  // OpenZeppelin utilities (Multicall, Address, EIP712, Nonces, ECDSA)
+  AddressEmptyCode: { readonly target: string };
+  FailedCall: NoArgs;
+  InvalidShortString: NoArgs;
+  StringTooLong: { readonly str: string };
+  InvalidAccountNonce: { readonly account: string; readonly currentNonce: bigint };
+  ECDSAInvalidSignature: NoArgs;
+  ECDSAInvalidSignatureLength: { readonly length: bigint };
+  ECDSAInvalidSignatureS: { readonly s: string };
+  // IMemberRegistry
+  ZeroAddress: NoArgs;
+  InvalidRole: { readonly role: number };
+  InvalidOrganizationId: { readonly orgId: number };
+  OrganizationAlreadyRegistered: { readonly orgId: number };
+  OrganizationNotRegistered: { readonly orgId: number };
+  OrganizationInactive: { readonly orgId: number };
+  OrganizationStatusUnchanged: { readonly orgId: number; readonly active: boolean };
+  MemberAlreadyRegistered: { readonly account: string };
+  NotAMember: { readonly account: string };
+  MemberInactive: { readonly account: string };
+  MemberStatusUnchanged: { readonly account: string; readonly active: boolean };
+  RoleChangeNotAllowed: { readonly account: string; readonly from: Role; readonly to: Role };
+  ZeroEncryptionKey: { readonly account: string };
+  NotAPatient: { readonly account: string; readonly role: Role };
+  // IRolePolicyRegistry
+  InvalidCategoryMask: { readonly mask: number };
+  RoleHasNoPolicy: { readonly role: number };
+  // IConsentRegistry
+  InvalidGrantee: { readonly grantee: string };
+  InvalidCategories: { readonly categories: number };
+  InvalidPurposes: { readonly purposes: number };
+  ExpiryNotInFuture: { readonly expiresAt: number; readonly currentTime: number };
+  NoLiveConsent: { readonly patient: string; readonly grantee: string };
+  ConsentNotFound: { readonly patient: string; readonly grantee: string };
+  NotANarrowing: {
+    readonly currentCategories: number;
+    readonly currentPurposes: number;
+    readonly categories: number;
+    readonly purposes: number;
+  };
+  NotAnExtension: { readonly currentExpiresAt: number; readonly expiresAt: number };
+  // IDelegateRegistry
+  InvalidDelegate: { readonly delegate: string };
+  NotPatientOrDelegate: { readonly patient: string; readonly account: string };
+  DelegateExpired: {
+    readonly patient: string;
+    readonly delegate: string;
+    readonly expiredAt: number;
+  };
+  DelegateWasRemoved: { readonly patient: string; readonly delegate: string };
+  DelegateScopeExceeded: {
+    readonly patient: string;
+    readonly delegate: string;
+    readonly scope: number;
+    readonly categories: number;
+  };
+  DelegateNotFound: { readonly patient: string; readonly delegate: string };
+  // ISignedConsent
+  SignatureExpired: { readonly deadline: bigint; readonly currentTime: bigint };
+  SignerMismatch: { readonly signer: string; readonly recovered: string };
+  ERC1271SignatureRejected: { readonly signer: string };
+  // IBreakGlass
+  BreakGlassNotPermitted: { readonly account: string; readonly role: Role };
+  InvalidBreakGlassDuration: { readonly duration: number; readonly maxDuration: number };
+  BreakGlassCapExceeded: { readonly maxDuration: number; readonly cap: number };
+  ZeroJustification: NoArgs;
+  IncidentNotFound: { readonly incidentId: bigint };
+  IncidentAlreadyReviewed: { readonly incidentId: bigint; readonly verdict: ReviewVerdict };
+  InvalidVerdict: { readonly verdict: number };
+  NotAnAuditor: { readonly account: string; readonly role: Role };
+  // IAccessRules
+  InvalidCategory: { readonly category: number };
+  InvalidPurpose: { readonly purpose: number };
+  CategoryNotAllowedForRole: {
+    readonly account: string;
+    readonly role: Role;
+    readonly category: Category;
+  };
+  ConsentMissing: { readonly patient: string; readonly accessor: string };
+  ConsentExpired: {
+    readonly patient: string;
+    readonly accessor: string;
+    readonly expiredAt: number;
+  };
+  CategoryNotConsented: {
+    readonly patient: string;
+    readonly accessor: string;
+    readonly category: Category;
+  };
+  /** `purpose` is 255 when a write (which accepts any purpose) is refused. */
+  PurposeNotConsented: {
+    readonly patient: string;
+    readonly accessor: string;
+    readonly purpose: Purpose | 255;
+  };
+  NoBreakGlassWindow: { readonly patient: string; readonly accessor: string };
+  // IRecordRegistry
+  ZeroContentHash: NoArgs;
+  RecordAlreadyAnchored: { readonly contentHash: string };
+  RecordNotFound: { readonly recordId: string };
+  RecordNotCurrent: { readonly recordId: string; readonly status: RecordStatus };
+}
+
+/** Name of a custom error of the CareLedger contract. */
+export type ContractErrorName = keyof ContractErrorArgs;
+
+/** The family a custom error belongs to; each family decodes to its own class. */
+export type ContractErrorKind =
+  | "access-denied"
+  | "not-authorized"
+  | "not-found"
+  | "invalid-argument"
+  | "state-conflict"
+  | "invalid-signature"
+  | "paused"
+  | "other";
+
+/** Record access refusals: {@link AccessDeniedError}. */
+export type AccessDeniedReason =
+  | "NotAMember"
+  | "MemberInactive"
+  | "CategoryNotAllowedForRole"
+  | "ConsentMissing"
+  | "ConsentExpired"
+  | "CategoryNotConsented"
+  | "PurposeNotConsented"
+  | "NoBreakGlassWindow";
+
+/** The caller lacks the governance or member role a function needs: {@link NotAuthorizedError}. */
+export type NotAuthorizedReason =
+  | "AccessControlUnauthorizedAccount"
+  | "NotAPatient"
+  | "NotAnAuditor"
+  | "BreakGlassNotPermitted"
+  | "NotPatientOrDelegate"
+  | "DelegateExpired"
+  | "DelegateWasRemoved"
+  | "DelegateScopeExceeded";
+
+/** Something looked up on chain does not exist: {@link NotFoundOnChainError}. */
+export type NotFoundReason =
+  | "RecordNotFound"
+  | "IncidentNotFound"
+  | "OrganizationNotRegistered"
+  | "ConsentNotFound"
+  | "NoLiveConsent"
+  | "DelegateNotFound";
+
+/** The incident pause blocks the call: {@link PausedError}. */
+export type PausedReason = "EnforcedPause";
+
+/** The current state does not allow the change: {@link StateConflictError}. */
+export type StateConflictReason =
+  | "AccessControlBadConfirmation"
+  | "AccessControlEnforcedDefaultAdminDelay"
+  | "AccessControlEnforcedDefaultAdminRules"
+  | "ExpectedPause"
+  | "OrganizationAlreadyRegistered"
+  | "OrganizationInactive"
+  | "OrganizationStatusUnchanged"
+  | "MemberAlreadyRegistered"
+  | "MemberStatusUnchanged"
+  | "RoleChangeNotAllowed"
+  | "IncidentAlreadyReviewed"
+  | "RecordAlreadyAnchored"
+  | "RecordNotCurrent";
+
+/** A relayed signature (EIP-712, ERC-1271) or its nonce is refused: {@link InvalidSignatureError}. */
+export type InvalidSignatureReason =
+  | "SignatureExpired"
+  | "SignerMismatch"
+  | "ERC1271SignatureRejected"
+  | "ECDSAInvalidSignature"
+  | "ECDSAInvalidSignatureLength"
+  | "ECDSAInvalidSignatureS"
+  | "InvalidAccountNonce";
+
+/** Low-level failures of library code: a plain {@link ContractRevertError}. */
+export type OtherRevertReason =
+  | "AddressEmptyCode"
+  | "FailedCall"
+  | "InvalidShortString"
+  | "StringTooLong"
+  | "SafeCastOverflowedUintDowncast";
+
+/** An argument the contract rejects: {@link InvalidContractArgumentError}. */
+export type InvalidArgumentReason = Exclude<
+  ContractErrorName,
+  | AccessDeniedReason
+  | NotAuthorizedReason
+  | NotFoundReason
+  | PausedReason
+  | StateConflictReason
+  | InvalidSignatureReason
+  | OtherRevertReason
+>;
+
+/** Extra facts that make a message more precise. */
+export interface DecodeContext {
+  /** The contract function that reverted (e.g. `"openRecord"`); found from the error when it carries the calldata. */
+  readonly functionName?: string;
+}
+
+interface MessageContext {
+  readonly functionName: string | undefined;
+}
+
+interface ErrorSpec<N extends ContractErrorName> {
+  readonly kind: ContractErrorKind;
+  readonly message: (args: ContractErrorArgs[N], ctx: MessageContext) => string;
+}
+
+type ErrorSpecs = { readonly [N in ContractErrorName]: ErrorSpec<N> };
+
+const a = shortHex;
+
+/** What a failed access check was for, from the function that reverted. */
+function verbOf(functionName: string | undefined): string {
+  switch (functionName) {
+    case "openRecord":
+    case "canOpen":
+    case "hasAccess":
+      return "read";
+    case "anchorRecord":
+    case "amendRecord":
+    case "markEnteredInError":
+    case "canWrite":
+      return "write";
+    default:
+      return "access";
+  }
+}
+
+function knownRole(role: string): string {
+  if (role === DEFAULT_ADMIN_ROLE) return "governance admin";
+  if (role === REGISTRAR_ROLE) return "registrar";
+  return `role ${a(role)}`;
+}
+
+function mask(value: number): string {
+  return `0x${value.toString(16)}`;
+}
+
+/**
+ * Every custom error of `CareLedger`: its family and its human message. The test suite checks that
+ * the keys equal the error names in the compiled ABI.
+ */
+export const CONTRACT_ERRORS: ErrorSpecs = {
+  AccessControlBadConfirmation: {
+    kind: "state-conflict",
+    message: () => "an account may only renounce a role for itself",
+  },
+  AccessControlEnforcedDefaultAdminDelay: {
+    kind: "state-conflict",
+    message: ({ schedule }) =>
+      schedule === 0
+        ? "no governance admin transfer or delay change is scheduled"
+        : `the governance admin change may not happen before ${isoTime(schedule)}`,
+  },
+  AccessControlEnforcedDefaultAdminRules: {
+    kind: "state-conflict",
+    message: () => "the governance admin changes only through the two-step, delayed transfer",
+  },
+  AccessControlInvalidDefaultAdmin: {
+    kind: "invalid-argument",
+    message: ({ defaultAdmin }) => `${a(defaultAdmin)} cannot become the governance admin`,
+  },
+  AccessControlUnauthorizedAccount: {
+    kind: "not-authorized",
+    message: ({ account, neededRole }) => `${a(account)} is not a ${knownRole(neededRole)}`,
+  },
+  EnforcedPause: {
+    kind: "paused",
+    message: () => "CareLedger is paused: anchoring, granting and extending consent are suspended",
+  },
+  ExpectedPause: { kind: "state-conflict", message: () => "CareLedger is not paused" },
+  SafeCastOverflowedUintDowncast: {
+    kind: "other",
+    message: ({ bits, value }) => `${value} does not fit in uint${bits}`,
+  },
+  AddressEmptyCode: { kind: "other", message: ({ target }) => `${a(target)} has no contract code` },
+  FailedCall: { kind: "other", message: () => "a low-level call failed without a reason" },
+  InvalidShortString: { kind: "other", message: () => "an invalid EIP-712 short string" },
+  StringTooLong: { kind: "other", message: ({ str }) => `string "${str}" is too long` },
+  InvalidAccountNonce: {
+    kind: "invalid-signature",
+    message: ({ account, currentNonce }) =>
+      `the signature used the wrong nonce; ${a(account)} is at nonce ${currentNonce}`,
+  },
+  ECDSAInvalidSignature: {
+    kind: "invalid-signature",
+    message: () => "the signature is not a valid ECDSA signature",
+  },
+  ECDSAInvalidSignatureLength: {
+    kind: "invalid-signature",
+    message: ({ length }) => `the signature is ${length} bytes long, not 65`,
+  },
+  ECDSAInvalidSignatureS: {
+    kind: "invalid-signature",
+    message: () => "the signature has a malleable (high) s value",
+  },
+
+  ZeroAddress: {
+    kind: "invalid-argument",
+    message: () => "the zero address was given where an account is required",
+  },
+  InvalidRole: {
+    kind: "invalid-argument",
+    message: ({ role }) => `${roleLabel(role)} (${role}) is not accepted here`,
+  },
+  InvalidOrganizationId: {
+    kind: "invalid-argument",
+    message: ({ orgId }) => `organisation id ${orgId} is reserved for "no organisation"`,
+  },
+  OrganizationAlreadyRegistered: {
+    kind: "state-conflict",
+    message: ({ orgId }) => `organisation ${orgId} is registered already`,
+  },
+  OrganizationNotRegistered: {
+    kind: "not-found",
+    message: ({ orgId }) => `organisation ${orgId} was never registered`,
+  },
+  OrganizationInactive: {
+    kind: "state-conflict",
+    message: ({ orgId }) => `organisation ${orgId} is suspended and takes no new staff`,
+  },
+  OrganizationStatusUnchanged: {
+    kind: "state-conflict",
+    message: ({ orgId, active }) =>
+      `organisation ${orgId} is already ${active ? "active" : "suspended"}`,
+  },
+  MemberAlreadyRegistered: {
+    kind: "state-conflict",
+    message: ({ account }) => `${a(account)} is a member already`,
+  },
+  NotAMember: {
+    kind: "access-denied",
+    message: ({ account }) => `${a(account)} is not a CareLedger member`,
+  },
+  MemberInactive: {
+    kind: "access-denied",
+    message: ({ account }) => `${a(account)} is a deactivated member`,
+  },
+  MemberStatusUnchanged: {
+    kind: "state-conflict",
+    message: ({ account, active }) =>
+      `${a(account)} is already ${active ? "active" : "deactivated"}`,
+  },
+  RoleChangeNotAllowed: {
+    kind: "state-conflict",
+    message: ({ account, from, to }) =>
+      `${a(account)} cannot move from ${roleLabel(from)} to ${roleLabel(to)} (patients stay patients, staff stay staff)`,
+  },
+  ZeroEncryptionKey: {
+    kind: "invalid-argument",
+    message: ({ account }) => `an all-zero encryption key was given for ${a(account)}`,
+  },
+  NotAPatient: {
+    kind: "not-authorized",
+    message: ({ account, role }) =>
+      `${roleLabel(role)} ${a(account)} is not a patient; only an active patient may do this`,
+  },
+
+  InvalidCategoryMask: {
+    kind: "invalid-argument",
+    message: ({ mask: m }) => `category mask ${mask(m)} has bits outside the defined categories`,
+  },
+  RoleHasNoPolicy: {
+    kind: "invalid-argument",
+    message: ({ role }) => `${roleLabel(role)} is not a staff role, so it has no policy`,
+  },
+
+  InvalidGrantee: {
+    kind: "invalid-argument",
+    message: ({ grantee }) => `${a(grantee)} cannot receive a grant (zero address, or the patient)`,
+  },
+  InvalidCategories: {
+    kind: "invalid-argument",
+    message: ({ categories }) =>
+      `category set ${mask(categories)} is empty or has bits outside the defined ones`,
+  },
+  InvalidPurposes: {
+    kind: "invalid-argument",
+    message: ({ purposes }) =>
+      `purpose set ${mask(purposes)} is empty or has bits outside the defined ones`,
+  },
+  ExpiryNotInFuture: {
+    kind: "invalid-argument",
+    message: ({ expiresAt, currentTime }) =>
+      `expiry ${isoTime(expiresAt)} is not after the current block time ${isoTime(currentTime)}`,
+  },
+  NoLiveConsent: {
+    kind: "not-found",
+    message: ({ patient, grantee }) =>
+      `patient ${a(patient)} has no live consent for ${a(grantee)}`,
+  },
+  ConsentNotFound: {
+    kind: "not-found",
+    message: ({ patient, grantee }) =>
+      `patient ${a(patient)} has no consent for ${a(grantee)} to revoke`,
+  },
+  NotANarrowing: {
+    kind: "invalid-argument",
+    message: (x) =>
+      `[${categoryMaskLabel(x.categories)}] for [${purposeMaskLabel(x.purposes)}] is not a strict narrowing of ` +
+      `[${categoryMaskLabel(x.currentCategories)}] for [${purposeMaskLabel(x.currentPurposes)}]`,
+  },
+  NotAnExtension: {
+    kind: "invalid-argument",
+    message: ({ currentExpiresAt, expiresAt }) =>
+      `new expiry ${isoTime(expiresAt)} is not later than the current ${isoTime(currentExpiresAt)}`,
+  },
+
+  InvalidDelegate: {
+    kind: "invalid-argument",
+    message: ({ delegate }) => `${a(delegate)} cannot be a delegate (zero address, or the patient)`,
+  },
+  NotPatientOrDelegate: {
+    kind: "not-authorized",
+    message: ({ patient, account }) =>
+      `${a(account)} is neither patient ${a(patient)} nor one of their delegates`,
+  },
+  DelegateExpired: {
+    kind: "not-authorized",
+    message: ({ patient, delegate, expiredAt }) =>
+      `the delegation of patient ${a(patient)} to ${a(delegate)} ended at ${isoTime(expiredAt)}`,
+  },
+  DelegateWasRemoved: {
+    kind: "not-authorized",
+    message: ({ patient, delegate }) => `patient ${a(patient)} removed delegate ${a(delegate)}`,
+  },
+  DelegateScopeExceeded: {
+    kind: "not-authorized",
+    message: ({ patient, delegate, scope, categories }) =>
+      `delegate ${a(delegate)} of patient ${a(patient)} may act on [${categoryMaskLabel(scope)}], ` +
+      `not [${categoryMaskLabel(categories)}]`,
+  },
+  DelegateNotFound: {
+    kind: "not-found",
+    message: ({ patient, delegate }) => `patient ${a(patient)} has no delegation to ${a(delegate)}`,
+  },
+  SignatureExpired: {
+    kind: "invalid-signature",
+    message: ({ deadline, currentTime }) =>
+      `the signature expired at ${isoTime(deadline)} (block time ${isoTime(currentTime)})`,
+  },
+  SignerMismatch: {
+    kind: "invalid-signature",
+    message: ({ signer, recovered }) =>
+      `the signature recovers to ${a(recovered)}, not ${a(signer)} (wrong chain, contract or fields)`,
+  },
+  ERC1271SignatureRejected: {
+    kind: "invalid-signature",
+    message: ({ signer }) => `smart account ${a(signer)} rejected the signature (ERC-1271)`,
+  },
+
+  BreakGlassNotPermitted: {
+    kind: "not-authorized",
+    message: ({ account, role }) =>
+      `${roleLabel(role)} ${a(account)} may not break the glass (role policy)`,
+  },
+  InvalidBreakGlassDuration: {
+    kind: "invalid-argument",
+    message: ({ duration: d, maxDuration }) =>
+      `a break-glass window of ${duration(d)} is outside 1s .. ${duration(maxDuration)}`,
+  },
+  BreakGlassCapExceeded: {
+    kind: "invalid-argument",
+    message: ({ maxDuration, cap }) =>
+      `a longest break-glass window of ${duration(maxDuration)} is outside 1s .. ${duration(cap)}`,
+  },
+  ZeroJustification: {
+    kind: "invalid-argument",
+    message: () => "break-glass needs a non-zero justification hash",
+  },
+  IncidentNotFound: {
+    kind: "not-found",
+    message: ({ incidentId }) => `no break-glass incident #${incidentId}`,
+  },
+  IncidentAlreadyReviewed: {
+    kind: "state-conflict",
+    message: ({ incidentId, verdict }) =>
+      `break-glass incident #${incidentId} was already reviewed (${reviewVerdictLabel(verdict)})`,
+  },
+  InvalidVerdict: {
+    kind: "invalid-argument",
+    message: ({ verdict }) => `verdict ${verdict} is neither justified (1) nor unjustified (2)`,
+  },
+  NotAnAuditor: {
+    kind: "not-authorized",
+    message: ({ account, role }) =>
+      `${roleLabel(role)} ${a(account)} is not an auditor; only an active auditor may review`,
+  },
+
+  InvalidCategory: {
+    kind: "invalid-argument",
+    message: ({ category }) => `category ${category} is not defined`,
+  },
+  InvalidPurpose: {
+    kind: "invalid-argument",
+    message: ({ purpose }) => `purpose ${purpose} is not defined`,
+  },
+  CategoryNotAllowedForRole: {
+    kind: "access-denied",
+    message: ({ account, role, category }, ctx) =>
+      `${roleLabel(role)} ${a(account)} may not ${verbOf(ctx.functionName)} ${categoryLabel(category)} (role policy)`,
+  },
+  ConsentMissing: {
+    kind: "access-denied",
+    message: ({ patient, accessor }) => `patient ${a(patient)} has given ${a(accessor)} no consent`,
+  },
+  ConsentExpired: {
+    kind: "access-denied",
+    message: ({ patient, accessor, expiredAt }) =>
+      `the consent of patient ${a(patient)} to ${a(accessor)} expired at ${isoTime(expiredAt)}`,
+  },
+  CategoryNotConsented: {
+    kind: "access-denied",
+    message: ({ patient, accessor, category }) =>
+      `the consent of patient ${a(patient)} to ${a(accessor)} does not cover ${categoryLabel(category)}`,
+  },
+  PurposeNotConsented: {
+    kind: "access-denied",
+    message: ({ patient, accessor, purpose }) =>
+      `the consent of patient ${a(patient)} to ${a(accessor)} does not cover the purpose ${purposeLabel(purpose)}`,
+  },
+  NoBreakGlassWindow: {
+    kind: "access-denied",
+    message: ({ patient, accessor }) =>
+      `${a(accessor)} may read patient ${a(patient)}'s records only through break-glass, and has no open window`,
+  },
+
+  ZeroContentHash: { kind: "invalid-argument", message: () => "a content hash of zero was given" },
+  RecordAlreadyAnchored: {
+    kind: "state-conflict",
+    message: ({ contentHash }) => `record ${a(contentHash)} is anchored already`,
+  },
+  RecordNotFound: {
+    kind: "not-found",
+    message: ({ recordId }) => `no record ${a(recordId)} is anchored`,
+  },
+  RecordNotCurrent: {
+    kind: "state-conflict",
+    message: ({ recordId, status }) =>
+      `record ${a(recordId)} is ${recordStatusLabel(status)}, not the current version`,
+  },
+};
+
+/** Whether `name` is a custom error of the CareLedger contract. */
+export function isContractErrorName(name: string): name is ContractErrorName {
+  return Object.prototype.hasOwnProperty.call(CONTRACT_ERRORS, name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Classes
+// ---------------------------------------------------------------------------------------------
+
+/** Fields every decoded revert carries. */
+export interface RevertDetails<N extends ContractErrorName> {
+  readonly errorName: N;
+  readonly args: ContractErrorArgs[N];
+  /** The raw revert data (selector + ABI-encoded arguments). */
+  readonly data: string;
+  /** The contract function that reverted, when known. */
+  readonly functionName: string | undefined;
+  /** The error ethers or Hardhat threw. */
+  readonly cause: unknown;
+}
+
+/**
+ * A transaction or call reverted with one of CareLedger's custom errors, decoded. Catch a family with
+ * its subclass (`instanceof AccessDeniedError`) or one error with {@link ContractRevertError.is}.
+ * `name` is the class name, `errorName` the Solidity error's name.
+ */
+export class ContractRevertError<
+  N extends ContractErrorName = ContractErrorName,
+> extends CareLedgerError {
+  /** The Solidity error's name, e.g. `"ConsentMissing"`. */
+  readonly errorName: N;
+  /** The error's arguments by ABI name. */
+  readonly args: ContractErrorArgs[N];
+  /** The 4-byte selector of the error. */
+  readonly selector: string;
+  /** The raw revert data (selector + ABI-encoded arguments). */
+  readonly data: string;
+  /** The contract function that reverted, when known. */
+  readonly functionName: string | undefined;
+  /** The error family. */
+  readonly kind: ContractErrorKind;
+
+  constructor(details: RevertDetails<N>, code = "CONTRACT_REVERT") {
+    const spec = CONTRACT_ERRORS[details.errorName] as ErrorSpec<N>;
+    super(spec.message(details.args, { functionName: details.functionName }), code, {
+      cause: details.cause,
+    });
+    this.errorName = details.errorName;
+    this.args = details.args;
+    this.data = details.data;
+    this.selector = details.data.slice(0, 10);
+    this.functionName = details.functionName;
+    this.kind = spec.kind;
+  }
+
+  /** Narrow to one error: `if (e.is("ConsentExpired")) e.args.expiredAt`. */
+  is<K extends ContractErrorName>(name: K): this is ContractRevertError<K> {
+    return (this.errorName as ContractErrorName) === name;
+  }
+}
+
+/**
+ * The record access check refused: not an (active) member, role policy ("minimum necessary"), no or
+ * expired consent, consent not covering the category or purpose, or no open break-glass window.
+ */
+export class AccessDeniedError<
+  N extends AccessDeniedReason = AccessDeniedReason,
+> extends ContractRevertError<N> {
+  constructor(details: RevertDetails<N>) {
+    super(details, "ACCESS_DENIED");
+  }
+}
+
+/** The caller lacks the governance role (admin, registrar) or member role (patient, auditor, responder) the function needs. */
+export class NotAuthorizedError<
+  N extends NotAuthorizedReason = NotAuthorizedReason,
+> extends ContractRevertError<N> {
+  constructor(details: RevertDetails<N>) {
+    super(details, "NOT_AUTHORIZED");
+  }
+}
+
+/** A record, incident, organisation or consent looked up on chain does not exist. */
+export class NotFoundOnChainError<
+  N extends NotFoundReason = NotFoundReason,
+> extends ContractRevertError<N> {
+  constructor(details: RevertDetails<N>) {
+    super(details, "NOT_FOUND");
+  }
+}
+
+/** The contract rejected an argument (zero hash, undefined category, expiry in the past, …). */
+export class InvalidContractArgumentError<
+  N extends InvalidArgumentReason = InvalidArgumentReason,
+> extends ContractRevertError<N> {
+  constructor(details: RevertDetails<N>) {
+    super(details, "INVALID_ARGUMENT");
+  }
+}
+
+/** The current state does not allow the change (already anchored, already reviewed, superseded, …). */
+export class StateConflictError<
+  N extends StateConflictReason = StateConflictReason,
+> extends ContractRevertError<N> {
+  constructor(details: RevertDetails<N>) {
+    super(details, "STATE_CONFLICT");
+  }
+}
+
+/** A relayed consent signature was refused: expired, wrong signer, malformed, or a stale nonce. */
+export class InvalidSignatureError<
+  N extends InvalidSignatureReason = InvalidSignatureReason,
+> extends ContractRevertError<N> {
+  constructor(details: RevertDetails<N>) {
+    super(details, "INVALID_SIGNATURE");
+  }
+}
+
+/** Governance paused anchoring and consent changes for an incident. */
+export class PausedError extends ContractRevertError<PausedReason> {
+  constructor(details: RevertDetails<PausedReason>) {
+    super(details, "PAUSED");
+  }
+}
+
+/**
+ * A revert whose data is not a CareLedger custom error: a `require` string (`Error(string)`), a
+ * `Panic(uint256)`, or an error of another contract.
+ */
+export class UnknownRevertError extends CareLedgerError {
+  /** The raw revert data. */
+  readonly data: string;
+  /** The 4-byte selector. */
+  readonly selector: string;
+  /** The decoded error name when the interface knows it (`"Error"`, `"Panic"`), else undefined. */
+  readonly errorName: string | undefined;
+  /** The contract function that reverted, when known. */
+  readonly functionName: string | undefined;
+
+  constructor(
+    data: string,
+    description: ErrorDescription | null,
+    functionName: string | undefined,
+    cause: unknown,
+  ) {
+    super(unknownMessage(data, description), "CONTRACT_REVERT_UNKNOWN", { cause });
+    this.data = data;
+    this.selector = data.slice(0, 10);
+    this.errorName = description?.name;
+    this.functionName = functionName;
+  }
+}
+
+function unknownMessage(data: string, d: ErrorDescription | null): string {
+  if (d === null) return `the contract reverted with unknown error data ${shortHex(data)}`;
+  if (d.name === "Error") return `the contract reverted: ${String(d.args[0])}`;
+  if (d.name === "Panic")
+    return `the contract panicked with code 0x${BigInt(d.args[0] as bigint).toString(16)}`;
+  return `the contract reverted with ${d.signature}`;
+}
+
+/** What {@link decodeContractError} returns for a revert. */
+export type DecodedRevert = ContractRevertError | UnknownRevertError;
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+// ---------------------------------------------------------------------------------------------
+
+let defaultInterface: Interface | undefined;
+
+/** The ABI interface of the deployed `CareLedger` contract (cached). */
+export function careLedgerInterface(): Interface {
+  defaultInterface ??= CareLedger__factory.createInterface();
+  return defaultInterface;
+}
+
+const NESTED_KEYS = [
+  "error",
+  "info",
+  "cause",
+  "data",
+  "originalError",
+  "innerError",
+  "payload",
+] as const;
+const HEX_DATA = /^0x[0-9a-fA-F]{8}(?:[0-9a-fA-F]{2})*$/;
+
+/**
+ * The revert data inside an error thrown by ethers, Hardhat or a JSON-RPC node: `err.data`,
+ * `err.info.error.data`, `err.error.data`, `err.cause…`, at any depth up to 6. Calldata
+ * (`err.transaction.data`) is never taken for revert data.
+ */
+export function findRevertData(err: unknown): string | undefined {
+  const seen = new Set<object>();
+  const queue: { value: unknown; depth: number }[] = [{ value: err, depth: 0 }];
+  while (queue.length > 0) {
+    const { value, depth } = queue.shift() as { value: unknown; depth: number };
+    if (typeof value !== "object" || value === null || seen.has(value) || depth > 6) continue;
+    seen.add(value);
+    const record = value as Record<string, unknown>;
+    const data = record["data"];
+    if (typeof data === "string" && HEX_DATA.test(data)) return data.toLowerCase();
+    for (const key of NESTED_KEYS) {
+      const next = record[key];
+      if (typeof next === "object" && next !== null) queue.push({ value: next, depth: depth + 1 });
+    }
+  }
+  return undefined;
+}
+
+function findFunctionName(err: unknown, iface: Interface): string | undefined {
+  if (typeof err !== "object" || err === null) return undefined;
+  const tx = (err as Record<string, unknown>)["transaction"];
+  if (typeof tx !== "object" || tx === null) return undefined;
+  const calldata = (tx as Record<string, unknown>)["data"];
+  if (typeof calldata !== "string" || calldata.length < 10) return undefined;
+  try {
+    return iface.getFunction(calldata.slice(0, 10))?.name;
+  } catch {
+    return undefined;
+  }
+}
+
+function convert(param: ParamType, value: unknown): unknown {
+  const int = /^u?int(\d+)$/.exec(param.type);
+  if (int !== null) return Number(int[1]) <= 48 ? Number(value as bigint) : BigInt(value as bigint);
+  if (param.type === "bytes32" && typeof value === "string") return value.toLowerCase();
+  return value;
+}
+
+type AnyRevertDetails = RevertDetails<ContractErrorName>;
+type RevertClass = new (details: AnyRevertDetails) => ContractRevertError;
+
+/** The class each error family decodes to. */
+const CLASS_OF_KIND: { readonly [K in ContractErrorKind]: RevertClass } = {
+  "access-denied": AccessDeniedError as unknown as RevertClass,
+  "not-authorized": NotAuthorizedError as unknown as RevertClass,
+  "not-found": NotFoundOnChainError as unknown as RevertClass,
+  "invalid-argument": InvalidContractArgumentError as unknown as RevertClass,
+  "state-conflict": StateConflictError as unknown as RevertClass,
+  "invalid-signature": InvalidSignatureError as unknown as RevertClass,
+  paused: PausedError as unknown as RevertClass,
+  other: ContractRevertError,
+};
+
+/** Build the typed error (the class of its family) for a decoded custom error. */
+export function contractErrorFrom<N extends ContractErrorName>(
+  details: RevertDetails<N>,
+): ContractRevertError<N> {
+  const Class = CLASS_OF_KIND[CONTRACT_ERRORS[details.errorName].kind];
+  return new Class(details as AnyRevertDetails) as ContractRevertError as ContractRevertError<N>;
+}
+
+/**
+ * Decode the revert inside `err` (from a sent transaction, `estimateGas`, `staticCall` or a view call)
+ * against `iface` (default: the `CareLedger` interface from the TypeChain factory).
+ *
+ * @returns the typed error ({@link AccessDeniedError}, {@link NotFoundOnChainError}, …) for a CareLedger
+ *   custom error, an {@link UnknownRevertError} for other revert data, `err` itself if it is already
+ *   decoded, and `undefined` if `err` carries no revert data (a network failure, a mined transaction whose
+ *   receipt says "reverted" without data, …).
+ */
+export function decodeContractError(
+  err: unknown,
+  iface: Interface = careLedgerInterface(),
+  context: DecodeContext = {},
+): DecodedRevert | undefined {
+  if (err instanceof ContractRevertError || err instanceof UnknownRevertError) return err;
+  const data = findRevertData(err);
+  if (data === undefined) return undefined;
+  const functionName = context.functionName ?? findFunctionName(err, iface);
+  let description: ErrorDescription | null;
+  try {
+    description = iface.parseError(data);
+  } catch {
+    description = null;
+  }
+  if (description === null || !isContractErrorName(description.name)) {
+    return new UnknownRevertError(data, description, functionName, err);
+  }
+  const args: Record<string, unknown> = {};
+  description.fragment.inputs.forEach((param, i) => {
+    args[param.name] = convert(param, description.args[i]);
+  });
+  return contractErrorFrom({
+    errorName: description.name,
+    args: args as ContractErrorArgs[ContractErrorName],
+    data,
+    functionName,
+    cause: err,
+  });
+}
+
+/**
+ * Await `promise`; if it rejects with a contract revert, reject with the decoded error instead
+ * (other errors pass through unchanged).
+ *
+ * ```ts
+ * await withDecodedErrors(ledger.openRecord(id, Purpose.Treatment), { functionName: "openRecord" });
+ * ```
+ */
+export async function withDecodedErrors<T>(
+  promise: Promise<T>,
+  options: DecodeContext & { readonly iface?: Interface } = {},
+): Promise<T> {
+  try {
+    return await promise;
+  } catch (err) {
+    throw decodeContractError(err, options.iface, options) ?? err;
+  }
+}
