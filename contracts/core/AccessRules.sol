@@ -29,7 +29,7 @@ abstract contract AccessRules is BreakGlass, IAccessRules {
     /// @inheritdoc IAccessRules
     function canWrite(address patient, address writer, uint8 category) external view returns (bool allowed) {
         _checkCategory(category);
-        return _authorizeWrite(patient, writer, category, false) != 0;
+        return !paused() && _authorizeWrite(patient, writer, category, false) != 0;
     }
 
     /// @dev How `accessor` may read `patient`'s `category` for `purpose`; `None` (or a revert, if `strict`)

@@ -75,10 +75,20 @@ abstract contract BreakGlass is AuditTrail, IBreakGlass {
         address patient = incident.patient;
         if (patient == address(0)) revert IncidentNotFound(incidentId);
         if (incident.verdict != ReviewVerdict.Pending) revert IncidentAlreadyReviewed(incidentId, incident.verdict);
+        address responder = incident.responder;
+        if (responder == msg.sender) revert SelfReview(incidentId, msg.sender);
 
         ReviewVerdict v = ReviewVerdict(verdict);
         uint40 reviewedAt = _now();
         incident.verdict = v;
+        if (v == ReviewVerdict.Unjustified) {
+            // An unjustified break-glass loses what is left of its window at once.
+            BreakGlassWindow storage w = _windows[patient][responder];
+            if (w.incidentId == incidentId && w.expiresAt > reviewedAt) {
+                w.expiresAt = reviewedAt;
+                emit BreakGlassWindowClosed(incidentId, patient, responder, reviewedAt);
+            }
+        }
         _appendAudit(
             patient,
             keccak256(

@@ -39,7 +39,8 @@ interface IAccessRules {
         uint8 purpose
     ) external view returns (bool allowed);
 
-    /// @notice Whether `writer` may anchor, amend or mark in error `patient`'s records of `category` now.
+    /// @notice Whether `writer` may anchor, amend or mark in error `patient`'s records of `category` now
+    /// (false while the contract is paused, as the write would revert).
     /// @param patient whose records
     /// @param writer who would write
     /// @param category category index

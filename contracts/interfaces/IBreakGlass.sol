@@ -39,6 +39,18 @@ interface IBreakGlass {
         uint40 reviewedAt
     );
 
+    /// @notice The window of incident `incidentId` was closed early, because an auditor found it unjustified.
+    /// @param incidentId the incident
+    /// @param patient whose records
+    /// @param responder whose window closed
+    /// @param closedAt when
+    event BreakGlassWindowClosed(
+        uint64 indexed incidentId,
+        address indexed patient,
+        address indexed responder,
+        uint40 closedAt
+    );
+
     /// @notice Governance set the longest break-glass window.
     /// @param maxDuration seconds
     /// @param admin who set it
@@ -58,6 +70,8 @@ interface IBreakGlass {
     error IncidentAlreadyReviewed(uint64 incidentId, ReviewVerdict verdict);
     /// @notice `verdict` is not `Justified` (1) or `Unjustified` (2).
     error InvalidVerdict(uint8 verdict);
+    /// @notice `auditor` opened incident `incidentId` and may not review it.
+    error SelfReview(uint64 incidentId, address auditor);
     /// @notice Only an active auditor may review; `account` has role `role`.
     error NotAnAuditor(address account, Role role);
 
@@ -73,7 +87,8 @@ interface IBreakGlass {
         uint32 duration
     ) external returns (uint64 incidentId);
 
-    /// @notice Record an auditor's verdict on an incident. Caller: an active auditor.
+    /// @notice Record an auditor's verdict on an incident. Caller: an active auditor other than the responder.
+    /// An `Unjustified` verdict closes what is left of the incident's window at once.
     /// @param incidentId the incident
     /// @param verdict `Justified` (1) or `Unjustified` (2)
     /// @param notesHash hash of the review notes kept off chain

@@ -290,6 +290,60 @@ describe("BreakGlass", function () {
       });
     }
 
+    it("an Unjustified verdict closes the rest of the window at once; the responder is refused from then on", async function () {
+      const f = await brokenGlassFixture();
+      const labs = f.records[Category.Labs];
+      const t = await pinNextTimestamp(connection);
+      await expect(
+        f.ledger.connect(f.auditor).reviewBreakGlass(1, ReviewVerdict.Unjustified, NOTES),
+      )
+        .to.emit(f.ledger, "BreakGlassWindowClosed")
+        .withArgs(1, f.patient.address, f.responder.address, t);
+      expect(
+        await f.ledger.breakGlassWindowOf(f.patient.address, f.responder.address),
+      ).to.deep.equal([1n, BigInt(t)]);
+      await expect(f.ledger.connect(f.responder).openRecord(labs, Purpose.Emergency))
+        .to.be.revertedWithCustomError(f.ledger, "NoBreakGlassWindow")
+        .withArgs(f.patient.address, f.responder.address);
+    });
+
+    it("a Justified verdict leaves the window open until it expires", async function () {
+      const f = await brokenGlassFixture();
+      await expect(
+        f.ledger.connect(f.auditor).reviewBreakGlass(1, ReviewVerdict.Justified, NOTES),
+      ).not.to.emit(f.ledger, "BreakGlassWindowClosed");
+      expect(
+        await f.ledger.breakGlassWindowOf(f.patient.address, f.responder.address),
+      ).to.deep.equal([1n, BigInt(f.openedAt + WINDOW)]);
+      expect(
+        await f.ledger.canOpen(f.records[Category.Labs], f.responder.address, Purpose.Emergency),
+      ).to.equal(AccessPath.BreakGlass);
+    });
+
+    it("an Unjustified verdict on an expired or replaced window closes nothing else", async function () {
+      const f = await brokenGlassFixture();
+      await time.increase(WINDOW * 2);
+      await f.ledger.connect(f.responder).breakGlass(f.patient.address, WHY, WINDOW);
+      const before = await f.ledger.breakGlassWindowOf(f.patient.address, f.responder.address);
+      expect(before[0]).to.equal(2n);
+      await expect(
+        f.ledger.connect(f.auditor).reviewBreakGlass(1, ReviewVerdict.Unjustified, NOTES),
+      ).not.to.emit(f.ledger, "BreakGlassWindowClosed");
+      expect(
+        await f.ledger.breakGlassWindowOf(f.patient.address, f.responder.address),
+      ).to.deep.equal(before);
+    });
+
+    it("reverts with SelfReview when the auditor opened the incident (a responder moved to auditor)", async function () {
+      const f = await brokenGlassFixture();
+      await f.ledger.connect(f.registrar).changeMemberRole(f.responder.address, Role.Auditor);
+      await expect(
+        f.ledger.connect(f.responder).reviewBreakGlass(1, ReviewVerdict.Justified, NOTES),
+      )
+        .to.be.revertedWithCustomError(f.ledger, "SelfReview")
+        .withArgs(1, f.responder.address);
+    });
+
     it("reverts with IncidentAlreadyReviewed on a second review", async function () {
       const f = await brokenGlassFixture();
       await f.ledger.connect(f.auditor).reviewBreakGlass(1, ReviewVerdict.Unjustified, NOTES);

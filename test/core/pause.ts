@@ -291,6 +291,17 @@ describe("Incident pause", function () {
     });
   });
 
+  describe("views agree with the paused writes", function () {
+    it("canWrite is false while paused (the write would revert) and true again after unpause", async function () {
+      const f = await pausedFixture();
+      const write = () => f.ledger.canWrite(f.patient.address, f.doctor.address, Category.Labs);
+      const own = () => f.ledger.canWrite(f.patient.address, f.patient.address, Category.Labs);
+      expect([await write(), await own()]).to.deep.equal([false, false]);
+      await f.ledger.connect(f.admin).unpause();
+      expect([await write(), await own()]).to.deep.equal([true, true]);
+    });
+  });
+
   describe("does not block care, withdrawal of consent or administration", function () {
     for (const c of ALLOWED) {
       it(`${c.name} works while paused`, async function () {
