@@ -4,15 +4,15 @@
  * differs from the story: a call that should pass reverts, a refusal that should happen does not, or
  * the audit trail recomputed from the events differs from the heads on chain.
  */
-import { x25519 } from "@noble/curves/ed25519.js";
 import type {
   ContractTransactionResponse,
   LogDescription,
   Signer,
   TransactionReceipt,
 } from "ethers";
-import { hexlify, id, keccak256, randomBytes } from "ethers";
+import { id, keccak256, randomBytes } from "ethers";
 import type { CareLedger } from "../../typechain-types/index.js";
+import { encryptionKeyHex, generateMemberKeyPair } from "../crypto/keys.js";
 import { CareLedgerError } from "../errors.js";
 import type { AuditVerification } from "../sdk/audit.js";
 import { auditRow, verifyAuditTrail } from "../sdk/audit.js";
@@ -262,11 +262,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   ];
   for (const [account, role, orgId] of members) {
     // Each member publishes an X25519 public key for key wrapping; the secret key stays with them.
-    const { publicKey } = x25519.keygen();
+    const { publicKey } = generateMemberKeyPair();
     const who = role === Role.Patient ? nameOf(account) : roleLabel(role);
     const label = `onboard ${who} ${shortHex(account)}${orgId === 0 ? "" : ` (org ${orgId})`}`;
     await send(label, "onboardMember", () =>
-      asRegistrar.onboardMember(account, role, orgId, hexlify(publicKey)),
+      asRegistrar.onboardMember(account, role, orgId, encryptionKeyHex(publicKey)),
     );
   }
 
