@@ -111,6 +111,7 @@ export interface ContractErrorArgs {
   IncidentAlreadyReviewed: { readonly incidentId: bigint; readonly verdict: ReviewVerdict };
   InvalidVerdict: { readonly verdict: number };
   NotAnAuditor: { readonly account: string; readonly role: Role };
+  SelfReview: { readonly incidentId: bigint; readonly auditor: string };
   // IAccessRules
   InvalidCategory: { readonly category: number };
   InvalidPurpose: { readonly purpose: number };
@@ -175,6 +176,7 @@ export type NotAuthorizedReason =
   | "NotAPatient"
   | "NotAnAuditor"
   | "BreakGlassNotPermitted"
+  | "SelfReview"
   | "NotPatientOrDelegate"
   | "DelegateExpired"
   | "DelegateWasRemoved"
@@ -533,6 +535,11 @@ export const CONTRACT_ERRORS: ErrorSpecs = {
     kind: "not-authorized",
     message: ({ account, role }) =>
       `${roleLabel(role)} ${a(account)} is not an auditor; only an active auditor may review`,
+  },
+  SelfReview: {
+    kind: "not-authorized",
+    message: ({ incidentId, auditor }) =>
+      `${a(auditor)} broke the glass in incident #${incidentId} and may not review it`,
   },
 
   InvalidCategory: {
