@@ -1,6 +1,8 @@
 import { createRequire } from "node:module";
 import hardhatToolboxMochaEthersPlugin from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { defineConfig } from "hardhat/config";
+import { localNodeNetwork, privateNetwork } from "./src/deploy/networks.js";
+import { careLedgerTasks } from "./tasks/index.js";
 
 const require = createRequire(import.meta.url);
 
@@ -45,5 +47,13 @@ export default defineConfig({
       chainType: "l1",
       hardfork: "cancun",
     },
+    // `npm run node` (anvil on 127.0.0.1:8545, chain 1337, zero gas, the node's dev accounts)
+    localnode: localNodeNetwork(),
+    // A private permissioned network: CARELEDGER_RPC_URL and CARELEDGER_DEPLOYER_KEY from the env or
+    // `npx hardhat keystore set …`, CARELEDGER_CHAIN_ID and CARELEDGER_GAS_PRICE (default 0) from the env.
+    careledger: privateNetwork("CARELEDGER"),
   },
+  // BFT consensus (QBFT, IBFT 2.0) finalises a block at once: one confirmation is final.
+  ignition: { requiredConfirmations: 1 },
+  tasks: [...careLedgerTasks],
 });

@@ -1,0 +1,242 @@
+/**
+ * `npm run deploy -- --network <name>`: preflight, then the Ignition module over HTTP, then the
+ * manifest. Ignition keeps a journal in `ignition/deployments/<deploymentId>/`, so a deploy that
+ * was interrupted (process killed, node down) resumes where it stopped when run again with the
+ * same deployment id, and never sends a transaction twice.
+ */
+import path from "node:path";
+import {
+  HardhatArtifactResolver,
+  resolveDeploymentId,
+} from "@nomicfoundation/hardhat-ignition/helpers";
+import { listTransactions } from "@nomicfoundation/ignition-core";
+import { ContractFactory, getAddress } from "ethers";
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+import { CareLedgerError, type CareLedgerErrorOptions } from "../errors.js";
+import { buildCareLedgerModule, type CareLedgerWiring } from "../../ignition/modules/CareLedger.js";
+import { jsonRpcRequest, quantity } from "./jsonrpc.js";
+import {
+  abiHash,
+  DEFAULT_MANIFEST_DIR,
+  MANIFEST_FORMAT,
+  writeManifest,
+  type DeploymentManifest,
+  type DeploymentTransaction,
+} from "./manifest.js";
+import {
+  ignitionParameters,
+  parametersFileFor,
+  readCareLedgerParameters,
+  type CareLedgerParameters,
+} from "./parameters.js";
+import { preflight, preflightTargetFromConfig, type PreflightReport } from "./preflight.js";
+
+/** Gas budgeted per wiring call in the funds check (a `grantRole` uses ~50k). */
+const GAS_PER_CALL = 120_000n;
+
+/** The deploy cannot start for a reason other than a preflight check (e.g. no `--network`). */
+export class DeployError extends CareLedgerError {
+  constructor(message: string, options: CareLedgerErrorOptions = {}) {
+    super(message, "DEPLOY", options);
+  }
+}
+
+/** Options of {@link deployCareLedger}. */
+export interface DeployOptions {
+  /** Hardhat network name (an `http` network). */
+  readonly network: string;
+  /** Parameters file; default `ignition/parameters/<network>.json`. */
+  readonly parametersFile?: string;
+  /** Ignition deployment id; default `chain-<chainId>`. Re-use it to resume. */
+  readonly deploymentId?: string;
+  /** Directory of manifests; default `deployments`. */
+  readonly manifestDir?: string;
+  /** Run the build task first (default true; it is a no-op when artifacts are current). */
+  readonly build?: boolean;
+  /** Show Ignition's progress UI. */
+  readonly displayUi?: boolean;
+  /** Progress lines (default: none). */
+  readonly log?: (line: string) => void;
+}
+
+/** What a deploy did. */
+export interface DeployResult {
+  readonly manifest: DeploymentManifest;
+  readonly manifestFile: string;
+  readonly preflight: PreflightReport;
+  readonly deploymentDir: string;
+  readonly elapsedMs: number;
+}
+
+/** The module's wiring for these parameters and this deployer. */
+export function planWiring(params: CareLedgerParameters, deployer: string): CareLedgerWiring {
+  const hasWiring = params.registrars.length + params.rolePolicies.length > 0;
+  return {
+    registrars: params.registrars,
+    rolePolicies: params.rolePolicies,
+    handOverAdmin: hasWiring && getAddress(params.admin) !== getAddress(deployer),
+  };
+}
+
+/** Preflight, Ignition deploy, manifest. */
+export async function deployCareLedger(
+  hre: HardhatRuntimeEnvironment,
+  options: DeployOptions,
+): Promise<DeployResult> {
+  const started = Date.now();
+  const log = options.log ?? (() => {});
+  const networkConfig = hre.config.networks[options.network];
+  if (networkConfig === undefined) {
+    throw new DeployError(
+      `No network "${options.network}" in hardhat.config.ts: use one of ${Object.keys(hre.config.networks).join(", ")}`,
+    );
+  }
+  if (networkConfig.type !== "http") {
+    throw new DeployError(
+      `Network "${options.network}" is simulated in this process and forgets the deployment when the command ends: pass --network localnode or a private network`,
+    );
+  }
+
+  const parametersFile =
+    options.parametersFile ?? parametersFileFor(hre.config.paths.ignition, options.network);
+  const params = await readCareLedgerParameters(parametersFile);
+
+  const report = await preflight(preflightTargetFromConfig(options.network, networkConfig), {
+    // only asked on a network that charges gas
+    gasLimit: async (deployer, url) =>
+      (await estimateDeployGas(hre, params, deployer, url)) +
+      GAS_PER_CALL * BigInt(params.registrars.length + params.rolePolicies.length + 1),
+  });
+  log(
+    `Preflight: ${report.endpoint}, chain ${report.chainId}, deployer ${report.deployer}, ${report.feeMode === "zero" ? "zero gas" : `paid gas (estimated ${report.estimatedCost} wei)`}`,
+  );
+
+  if (options.build ?? true) await hre.tasks.getTask("build").run({ quiet: true, noTests: true });
+  const artifact = await hre.artifacts.readArtifact("CareLedger");
+
+  const wiring = planWiring(params, report.deployer);
+  const deploymentId = resolveDeploymentId(options.deploymentId, report.chainId);
+  const deploymentDir = path.join(hre.config.paths.ignition, "deployments", deploymentId);
+  const connection = await hre.network.create({ network: options.network });
+  try {
+    await connection.ignition.deploy(buildCareLedgerModule(wiring), {
+      parameters: ignitionParameters(params),
+      deploymentId,
+      defaultSender: report.deployer,
+      displayUi: options.displayUi ?? false,
+    });
+
+    const transactions = await collectTransactions(hre, deploymentDir, report.url);
+    const creation = transactions.find(
+      (tx) => tx.type === "DEPLOYMENT_EXECUTION_STATE" && tx.name === "CareLedger",
+    );
+    if (creation?.to === undefined) {
+      throw new DeployError(
+        `The Ignition journal in ${deploymentDir} has no CareLedger creation: run with --reset`,
+      );
+    }
+    const block = (await jsonRpcRequest(report.url, "eth_getBlockByNumber", [
+      `0x${creation.blockNumber.toString(16)}`,
+      false,
+    ])) as { timestamp: string };
+    const root = hre.config.paths.root;
+    const manifest: DeploymentManifest = {
+      format: MANIFEST_FORMAT,
+      chainId: report.chainId,
+      network: options.network,
+      deploymentId,
+      deployer: report.deployer,
+      deployedAt: new Date(Number(BigInt(block.timestamp)) * 1000).toISOString(),
+      contracts: {
+        CareLedger: {
+          address: creation.to,
+          deploymentBlock: creation.blockNumber,
+          deploymentTxHash: creation.hash,
+          artifact: `${artifact.sourceName}:${artifact.contractName}`,
+          abiPath: path.relative(root, await hre.artifacts.getArtifactPath("CareLedger")),
+          typechainFactory: `${artifact.contractName}__factory`,
+          abiHash: abiHash(artifact.abi),
+        },
+      },
+      parameters: {
+        ...params,
+        rolePolicies: params.rolePolicies.map((p) => ({ ...p })),
+        adminHandOverPending: wiring.handOverAdmin,
+      },
+      transactions,
+    };
+    const manifestFile = await writeManifest(
+      manifest,
+      path.resolve(root, options.manifestDir ?? DEFAULT_MANIFEST_DIR),
+    );
+    return {
+      manifest,
+      manifestFile,
+      preflight: report,
+      deploymentDir,
+      elapsedMs: Date.now() - started,
+    };
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Every transaction in the Ignition journal, with its block number. */
+async function collectTransactions(
+  hre: HardhatRuntimeEnvironment,
+  deploymentDir: string,
+  url: string,
+): Promise<DeploymentTransaction[]> {
+  const listed = await listTransactions(deploymentDir, new HardhatArtifactResolver(hre.artifacts));
+  const result: DeploymentTransaction[] = [];
+  for (const tx of listed) {
+    const receipt = (await jsonRpcRequest(url, "eth_getTransactionReceipt", [tx.txHash])) as {
+      blockNumber: string;
+      contractAddress?: string | null;
+    } | null;
+    if (receipt === null) {
+      throw new DeployError(
+        `Transaction ${tx.txHash} of the deployment has no receipt yet: re-run to resume`,
+      );
+    }
+    const to = tx.address ?? tx.to ?? receipt.contractAddress ?? undefined;
+    result.push({
+      type: tx.type,
+      name: tx.name ?? "",
+      hash: tx.txHash,
+      from: getAddress(tx.from),
+      to: to === undefined || to === null ? undefined : getAddress(to),
+      blockNumber: Number(quantity(receipt.blockNumber, "eth_getTransactionReceipt", url)),
+      status: tx.status,
+    });
+  }
+  return result;
+}
+
+/** Gas of the CareLedger creation, from the node; an upper bound if it cannot be asked. */
+async function estimateDeployGas(
+  hre: HardhatRuntimeEnvironment,
+  params: CareLedgerParameters,
+  deployer: string,
+  url: string,
+): Promise<bigint> {
+  if (!(await hre.artifacts.artifactExists("CareLedger"))) return 6_000_000n;
+  const artifact = await hre.artifacts.readArtifact("CareLedger");
+  const factory = new ContractFactory(artifact.abi as never[], artifact.bytecode);
+  const tx = await factory.getDeployTransaction(
+    params.admin,
+    params.adminTransferDelay,
+    params.initialRegistrar,
+    params.breakGlassMaxDuration,
+  );
+  try {
+    return quantity(
+      await jsonRpcRequest(url, "eth_estimateGas", [{ from: deployer, data: tx.data }]),
+      "eth_estimateGas",
+      url,
+    );
+  } catch {
+    // 200 gas per byte of code deposit + execution and calldata, generously
+    return BigInt((tx.data.length - 2) / 2) * 400n + 1_000_000n;
+  }
+}
