@@ -7,7 +7,7 @@
  *   npm run node -- --port 8546 --chain-id 2025 --block-time 2 --paid --engine hardhat
  */
 import { parseArgs } from "node:util";
-import { LOCALNODE } from "../src/deploy/localnode.js";
+import { LOCALNODE, LOCALNODE_URL } from "../src/deploy/localnode.js";
 import { startNode, type MiningMode } from "../src/deploy/node.js";
 import { jsonRpcRequest } from "../src/deploy/jsonrpc.js";
 

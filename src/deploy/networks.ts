@@ -91,15 +91,16 @@ export function privateNetwork(
 /**
  * The local node started by `npm run node` (anvil, zero gas): the node signs with its well-known
  * development accounts (`accounts: "remote"`), so no key appears here. `LOCALNODE_RPC_URL`
- * overrides the URL, e.g. for a node on another port.
+ * overrides the URL (a node on another port), `LOCALNODE_CHAIN_ID` the chain id (default 1337) and
+ * `LOCALNODE_GAS_PRICE` the gas price (default 0; `auto` for `npm run node -- --paid`).
  */
-export function localNodeNetwork(): HttpNetworkUserConfig {
+export function localNodeNetwork(env: NodeJS.ProcessEnv = process.env): HttpNetworkUserConfig {
   return {
     type: "http",
     chainType: "l1",
     url: configVariable(LOCALNODE.urlVariable, { default: LOCALNODE_URL }),
-    chainId: LOCALNODE.chainId,
+    chainId: parseChainId(env["LOCALNODE_CHAIN_ID"], "LOCALNODE_CHAIN_ID") ?? LOCALNODE.chainId,
     accounts: "remote",
-    gasPrice: 0n,
+    gasPrice: parseGasPrice(env["LOCALNODE_GAS_PRICE"], "LOCALNODE_GAS_PRICE"),
   };
 }

@@ -20,6 +20,7 @@ import {
   type DeploymentManifest,
 } from "../../src/deploy/manifest.js";
 import {
+  localNodeNetwork,
   NetworkConfigError,
   parseChainId,
   parseGasPrice,
@@ -224,6 +225,16 @@ describe("deploy: network variables", function () {
     expect(
       JSON.stringify(config, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)),
     ).to.not.match(/0x[0-9a-f]{64}/i);
+  });
+  it("lets the local node's chain id and gas price be overridden like a private network's", function () {
+    expect(localNodeNetwork({})).to.deep.include({
+      chainId: 1337,
+      gasPrice: 0n,
+      accounts: "remote",
+    });
+    expect(
+      localNodeNetwork({ LOCALNODE_CHAIN_ID: "4242", LOCALNODE_GAS_PRICE: "auto" }),
+    ).to.deep.include({ chainId: 4242, gasPrice: "auto" });
   });
   it("never prints secrets of an RPC URL", function () {
     expect(redactUrl("https://user:pw@rpc.example.org:8545/v3/SECRETKEY?token=x")).to.equal(

@@ -91,7 +91,10 @@ export function useDeployWorkspace(label: string, ...nodeOptions: NodeOptions[])
     const work = await scratch();
     state.dir = work.dir;
     cleanup = work.cleanup;
-    const started = await Promise.allSettled(nodeOptions.map((o) => startNode(o)));
+    // anvil explicitly: zero gas and on-demand mining need it, and a missing binary should say so
+    const started = await Promise.allSettled(
+      nodeOptions.map((o) => startNode({ engine: "anvil", ...o })),
+    );
     state.nodes = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
     const failed = started.find((r) => r.status === "rejected");
     if (failed !== undefined) throw failed.reason;
