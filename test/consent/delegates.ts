@@ -1,0 +1,281 @@
+/**
+ * Delegates (a minor's guardian): granting and revoking within scope, directly and by signature, and the
+ * refusals outside scope, after expiry and after removal — each with its own error, on chain and in
+ * `verifyLocally`.
+ */
+import { expect } from "chai";
+import type { ContractTransactionResponse } from "ethers";
+import { network } from "hardhat";
+import {
+  type SignedConsent,
+  type SignedGrant,
+  relayGrant,
+  relayRevoke,
+  sendSignedConsent,
+  signGrant,
+  signRevoke,
+} from "../../src/consent/index.js";
+import type { ContractErrorName } from "../../src/sdk/errors.js";
+import {
+  DELEGATION_LIFETIME,
+  GUARDIAN_SCOPE,
+  type SignedConsentFixture,
+  deploySignedConsentFixture,
+  expectRefused,
+  expectRelayedGrant,
+  grantRequest,
+  revokeRequest,
+} from "./fixtures.js";
+
+const connection = await network.create();
+const { networkHelpers } = connection;
+
+async function fixture(): Promise<SignedConsentFixture> {
+  return deploySignedConsentFixture(connection);
+}
+
+/** Allergies + medications: inside the guardian's scope (0x0F). */
+const IN_SCOPE = 0x06;
+/** Labs: outside it. */
+const OUT_OF_SCOPE = 0x10;
+const TREATMENT = 0x01;
+
+/** The guardian signs a grant for the minor (deadline far enough to outlive the delegation). */
+async function guardianSignsGrant(
+  f: SignedConsentFixture,
+  categories: number,
+): Promise<SignedGrant> {
+  const request = await grantRequest(connection, f.ledger, {
+    patient: f.minor.address,
+    grantee: f.doctor.address,
+    categories,
+    deadline: f.delegationExpiresAt + DELEGATION_LIFETIME,
+  });
+  return signGrant(f.guardian, request);
+}
+
+describe("Delegates (guardian of a minor)", function () {
+  it("the delegation is stored with its scope and expiry", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    const d = await f.ledger.delegationOf(f.minor.address, f.guardian.address);
+    expect([d.scope, d.expiresAt, d.removed]).to.deep.equal([
+      BigInt(GUARDIAN_SCOPE),
+      BigInt(f.delegationExpiresAt),
+      false,
+    ]);
+  });
+
+  it("the guardian grants directly: ConsentGranted names the guardian as actor", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    const expiresAt = (await networkHelpers.time.latest()) + 3600;
+    await expect(
+      f.ledger
+        .connect(f.guardian)
+        .grantConsentFor(f.minor.address, f.doctor.address, IN_SCOPE, TREATMENT, expiresAt),
+    )
+      .to.emit(f.ledger, "ConsentGranted")
+      .withArgs(
+        f.minor.address,
+        f.doctor.address,
+        f.guardian.address,
+        IN_SCOPE,
+        TREATMENT,
+        expiresAt,
+      );
+    expect(await f.ledger.hasAccess(f.minor.address, f.doctor.address, 1, 0)).to.equal(true);
+  });
+
+  it("the guardian grants by signature: ConsentGranted names the guardian, ConsentRelayed the relayer", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    const signed = await guardianSignsGrant(f, IN_SCOPE);
+    await expectRelayedGrant(
+      f.ledger,
+      sendSignedConsent(f.ledger.connect(f.relayer), signed),
+      signed,
+      f.relayer.address,
+    );
+    expect(signed.signer).to.equal(f.guardian.address);
+    expect(signed.message.patient).to.equal(f.minor.address);
+  });
+
+  it("the guardian revokes by signature and directly", async function () {
+    const f = await networkHelpers.loadFixture(fixture);
+    const asRelayer = f.ledger.connect(f.relayer);
+    const granted = await guardianSignsGrant(f, IN_SCOPE);
+    if (granted.kind !== "grant") throw new Error("unreachable");
+    const relayed = await relayGrant(asRelayer, granted);
+    expect(relayed.verified?.actor).to.equal("delegate");
+
+    const revoke = await signRevoke(
+      f.guardian,
+      await revokeRequest(connection, f.ledger, {
+        patient: f.minor.address,
+        grantee: f.doctor.address,
+      }),
+    );
+    const tx = relayRevoke(asRelayer, revoke);
+    await expect(tx.then((r) => r.receipt))
+      .to.emit(f.ledger, "ConsentRevoked")
+      .withArgs(f.minor.address, f.doctor.address, f.guardian.address);
+
+    const expiresAt = (await networkHelpers.time.latest()) + 3600;
+    await f.ledger
+      .connect(f.guardian)
+      .grantConsentFor(f.minor.address, f.nurse.address, IN_SCOPE, TREATMENT, expiresAt);
+    await expect(f.ledger.connect(f.guardian).revokeConsentFor(f.minor.address, f.nurse.address))
+      .to.emit(f.ledger, "ConsentRevoked")
+      .withArgs(f.minor.address, f.nurse.address, f.guardian.address);
+  });
+
+  describe("refusals: direct call and signature alike", function () {
+    interface Refusal {
+      /** The delegate's direct call. */
+      readonly direct: () => Promise<ContractTransactionResponse>;
+      /** The same change, signed by the delegate. */
+      readonly signed: SignedConsent;
+      readonly args: Readonly<Record<string, unknown>>;
+      /** Block time of the refusal, when it matters. */
+      readonly at?: number;
+    }
+    const CASES: readonly [
+      string,
+      ContractErrorName,
+      (f: SignedConsentFixture) => Promise<Refusal>,
+    ][] = [
+      [
+        "a grant outside its scope",
+        "DelegateScopeExceeded",
+        async (f) => {
+          const categories = IN_SCOPE | OUT_OF_SCOPE;
+          const expiresAt = (await networkHelpers.time.latest()) + 3600;
+          return {
+            direct: () =>
+              f.ledger
+                .connect(f.guardian)
+                .grantConsentFor(
+                  f.minor.address,
+                  f.doctor.address,
+                  categories,
+                  TREATMENT,
+                  expiresAt,
+                ),
+            signed: await guardianSignsGrant(f, categories),
+            args: {
+              patient: f.minor.address,
+              delegate: f.guardian.address,
+              scope: GUARDIAN_SCOPE,
+              categories,
+            },
+          };
+        },
+      ],
+      [
+        "revoking a grant wider than its scope",
+        "DelegateScopeExceeded",
+        async (f) => {
+          const expiresAt = (await networkHelpers.time.latest()) + 3600;
+          await f.ledger
+            .connect(f.minor)
+            .grantConsent(f.doctor.address, OUT_OF_SCOPE, TREATMENT, expiresAt);
+          const request = await revokeRequest(connection, f.ledger, {
+            patient: f.minor.address,
+            grantee: f.doctor.address,
+          });
+          return {
+            direct: () =>
+              f.ledger.connect(f.guardian).revokeConsentFor(f.minor.address, f.doctor.address),
+            signed: await signRevoke(f.guardian, request),
+            args: {
+              patient: f.minor.address,
+              delegate: f.guardian.address,
+              scope: GUARDIAN_SCOPE,
+              categories: OUT_OF_SCOPE,
+            },
+          };
+        },
+      ],
+      [
+        "after its expiry",
+        "DelegateExpired",
+        async (f) => {
+          const signed = await guardianSignsGrant(f, IN_SCOPE);
+          const at = f.delegationExpiresAt;
+          await networkHelpers.time.increaseTo(at - 1);
+          return {
+            direct: () =>
+              f.ledger
+                .connect(f.guardian)
+                .grantConsentFor(f.minor.address, f.doctor.address, IN_SCOPE, TREATMENT, at + 3600),
+            signed,
+            args: { patient: f.minor.address, delegate: f.guardian.address, expiredAt: at },
+            at,
+          };
+        },
+      ],
+      [
+        "after removal",
+        "DelegateWasRemoved",
+        async (f) => {
+          const signed = await guardianSignsGrant(f, IN_SCOPE);
+          await expect(f.ledger.connect(f.minor).removeDelegate(f.guardian.address))
+            .to.emit(f.ledger, "DelegateRemoved")
+            .withArgs(f.minor.address, f.guardian.address);
+          const expiresAt = (await networkHelpers.time.latest()) + 3600;
+          return {
+            direct: () =>
+              f.ledger
+                .connect(f.guardian)
+                .grantConsentFor(f.minor.address, f.doctor.address, IN_SCOPE, TREATMENT, expiresAt),
+            signed,
+            args: { patient: f.minor.address, delegate: f.guardian.address },
+          };
+        },
+      ],
+      [
+        "a delegate of another patient",
+        "NotPatientOrDelegate",
+        async (f) => {
+          const request = await grantRequest(connection, f.ledger, {
+            patient: f.patient.address,
+            grantee: f.doctor.address,
+            categories: IN_SCOPE,
+          });
+          const expiresAt = (await networkHelpers.time.latest()) + 3600;
+          return {
+            direct: () =>
+              f.ledger
+                .connect(f.guardian)
+                .grantConsentFor(
+                  f.patient.address,
+                  f.doctor.address,
+                  IN_SCOPE,
+                  TREATMENT,
+                  expiresAt,
+                ),
+            signed: await signGrant(f.guardian, request),
+            args: { patient: f.patient.address, account: f.guardian.address },
+          };
+        },
+      ],
+    ];
+
+    for (const [name, errorName, prepare] of CASES) {
+      it(`${name}: ${errorName}, directly and by signature`, async function () {
+        const f = await networkHelpers.loadFixture(fixture);
+        const { direct, signed, args, at } = await prepare(f);
+        if (at !== undefined) await networkHelpers.time.setNextBlockTimestamp(at);
+        await expect(direct())
+          .to.be.revertedWithCustomError(f.ledger, errorName)
+          .withArgs(...Object.values(args));
+        await expectRefused(
+          connection,
+          f.ledger.connect(f.relayer),
+          signed,
+          errorName,
+          args,
+          at === undefined ? undefined : at + 1,
+        );
+      });
+    }
+  });
+});
