@@ -764,34 +764,30 @@ function readProvision(
     }
   }
 
-  const actors = p["actor"] === undefined ? undefined : r.array(p["actor"], `${path}.actor`);
-  if (actors === undefined || actors.length === 0) {
-    if (p["actor"] === undefined || actors !== undefined) {
-      r.flag(
-        `${path}.actor`,
-        "required: a grant names exactly one recipient (an absent actor means anyone)",
-      );
+  const noActor = "required: a grant names exactly one recipient (an absent actor means anyone)";
+  const actors =
+    p["actor"] === undefined
+      ? r.flag(`${path}.actor`, noActor)
+      : r.array(p["actor"], `${path}.actor`);
+  if (actors?.length === 0) r.flag(`${path}.actor`, noActor);
+  actors?.forEach((a, i) => {
+    const apath = `${path}.actor[${i}]`;
+    if (i > 0) {
+      r.flag(apath, "a grant names exactly one recipient; give one Consent per recipient");
+      return;
     }
-  } else {
-    actors.forEach((a, i) => {
-      const apath = `${path}.actor[${i}]`;
-      if (i > 0) {
-        r.flag(apath, "a grant names exactly one recipient; give one Consent per recipient");
-        return;
-      }
-      const actor = r.object(a, apath);
-      if (actor === undefined) return;
-      r.onlyKeys(actor, apath, ["id", "role", "reference"]);
-      out.role = r.fixedConcept(
-        actor["role"],
-        `${apath}.role`,
-        FHIR_SYSTEMS.participationType,
-        ["IRCP", "PRCP"] as const,
-        "the recipient",
-      );
-      out.grantee = r.account(actor["reference"], `${apath}.reference`, GRANTEE_RESOURCE_TYPES);
-    });
-  }
+    const actor = r.object(a, apath);
+    if (actor === undefined) return;
+    r.onlyKeys(actor, apath, ["id", "role", "reference"]);
+    out.role = r.fixedConcept(
+      actor["role"],
+      `${apath}.role`,
+      FHIR_SYSTEMS.participationType,
+      ["IRCP", "PRCP"] as const,
+      "the recipient",
+    );
+    out.grantee = r.account(actor["reference"], `${apath}.reference`, GRANTEE_RESOURCE_TYPES);
+  });
 
   readActions(r, p["action"], `${path}.action`);
   out.purposes = r.codingMask(

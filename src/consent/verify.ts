@@ -31,6 +31,7 @@ import {
   consentDigest,
   consentTypes,
   grantWithSigArgs,
+  readConsentDomain,
   revokeWithSigArgs,
   toTypedDataDomain,
 } from "./typedData.js";
@@ -208,8 +209,8 @@ export function relayFunction(signed: SignedConsent): FunctionName {
 
 /**
  * Check a signed request against `ledger` before relaying it, in the contract's order:
- * 1. the EIP-712 domain is this chain and this contract ({@link DomainMismatchError} otherwise; the chain
- *    would answer `SignerMismatch`);
+ * 1. the EIP-712 domain is the contract's own (`eip712Domain()`: name, version, this chain, this contract;
+ *    {@link DomainMismatchError} otherwise, where the chain would answer `SignerMismatch`);
  * 2. grants only: the contract is not paused (`EnforcedPause`);
  * 3. the deadline has not passed at `now` (`SignatureExpired`);
  * 4. the signature: for an EOA 65 bytes (`ECDSAInvalidSignatureLength`), low s (`ECDSAInvalidSignatureS`),
@@ -230,12 +231,11 @@ export async function verifyLocally(
 ): Promise<VerifiedConsent> {
   const fn = relayFunction(signed);
   const provider = providerOf(ledger);
-  const [network, verifyingContract, latest] = await Promise.all([
-    provider.getNetwork(),
-    ledger.getAddress(),
+  const [expected, latest] = await Promise.all([
+    readConsentDomain(ledger),
     options.now === undefined ? provider.getBlock("latest") : Promise.resolve(null),
   ]);
-  checkDomain(signed.domain, { ...signed.domain, chainId: network.chainId, verifyingContract });
+  checkDomain(signed.domain, expected);
 
   const { nonce, deadline } = signed.message;
   const patient = getAddress(signed.message.patient);

@@ -456,6 +456,31 @@ describe("Signed consent (EIP-712)", function () {
       await relayGrant(f.otherLedger.connect(f.relayer), signed);
     });
 
+    for (const [field, value] of [
+      ["name", "CareLedger Test"],
+      ["version", "2"],
+    ] as const) {
+      it(`a signature for another domain ${field}: SignerMismatch on chain, DomainMismatchError off chain`, async function () {
+        const f = await networkHelpers.loadFixture(fixture);
+        const here = await grantRequest(connection, f.ledger, {
+          patient: f.patient.address,
+          grantee: f.doctor.address,
+        });
+        const signed = await signGrant(f.patient, {
+          ...here,
+          domain: { ...here.domain, [field]: value },
+        });
+        const err = await rejectionOf(verifyLocally(f.ledger.connect(f.relayer), signed));
+        expect(err).to.be.instanceOf(DomainMismatchError);
+        expect(err).to.include({ field, expected: here.domain[field], actual: value });
+        const presented: SignedGrant = { ...signed, domain: here.domain };
+        await expectRefused(connection, f.ledger.connect(f.relayer), presented, "SignerMismatch", {
+          signer: f.patient.address,
+          recovered: recoveredFor(presented),
+        });
+      });
+    }
+
     const GRANT_FIELD_CHANGES: readonly [
       string,
       (s: SignedGrant, f: SignedConsentFixture) => SignedGrant,
