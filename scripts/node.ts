@@ -58,8 +58,13 @@ try {
   );
   console.log(`Development accounts (public test keys of the "test … junk" mnemonic):`);
   for (const [i, account] of accounts.slice(0, 5).entries()) console.log(`  #${i} ${account}`);
+  const env = [
+    ...(node.url === LOCALNODE_URL ? [] : [`LOCALNODE_RPC_URL=${node.url}`]),
+    ...(node.chainId === LOCALNODE.chainId ? [] : [`LOCALNODE_CHAIN_ID=${node.chainId}`]),
+    ...(values.paid || node.engine === "hardhat" ? ["LOCALNODE_GAS_PRICE=auto"] : []),
+  ];
   console.log(
-    `Deploy with: npm run deploy -- --network ${LOCALNODE.network}. Ctrl-C stops the node.`,
+    `Deploy with: ${[...env, "npm run deploy -- --network", LOCALNODE.network].join(" ")}. Ctrl-C stops the node.`,
   );
 
   let stopping = false;
