@@ -40,7 +40,8 @@ abstract contract MemberRegistry is CareGovernance, IMemberRegistry {
     ) external onlyRole(REGISTRAR_ROLE) {
         if (account == address(0)) revert ZeroAddress();
         Role r = _toRole(role);
-        if (_members[account].role != Role.None) revert MemberAlreadyRegistered(account);
+        Member storage existing = _members[account];
+        if (existing.role != Role.None) revert MemberAlreadyRegistered(account);
         if (encryptionKey == bytes32(0)) revert ZeroEncryptionKey(account);
         // Staff must belong to an active organisation; a patient may belong to none (orgId 0).
         if (r != Role.Patient || orgId != 0) {
@@ -50,7 +51,8 @@ abstract contract MemberRegistry is CareGovernance, IMemberRegistry {
             if (!org.active) revert OrganizationInactive(orgId);
         }
         uint32 id = ++_memberCount;
-        _members[account] = Member({role: r, active: true, id: id, orgId: orgId, since: _now()});
+        // The nonce survives: signatures the account made before it was onboarded stay used.
+        _members[account] = Member({role: r, active: true, id: id, orgId: orgId, since: _now(), nonce: existing.nonce});
         _encryptionKeys[account] = encryptionKey;
         _memberAddresses[id] = account;
         emit MemberOnboarded(account, r, orgId, id, encryptionKey, msg.sender);

@@ -4,8 +4,8 @@ pragma solidity 0.8.30;
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
-import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {ISignedConsent} from "../interfaces/ISignedConsent.sol";
+import {Member} from "../types/CareTypes.sol";
 import {DelegateRegistry} from "./DelegateRegistry.sol";
 
 /// @title SignedConsent
@@ -13,7 +13,10 @@ import {DelegateRegistry} from "./DelegateRegistry.sol";
 /// @dev A signature is bound to one chain and one contract (EIP-712 domain), used once (the patient's sequential
 /// nonce), and only before its deadline. EOA signatures go through `ECDSA.recover` (rejects malleable high-s
 /// signatures); contract signers through ERC-1271 (`SignatureChecker`).
-abstract contract SignedConsent is DelegateRegistry, EIP712, Nonces, ISignedConsent {
+/// The nonce follows OpenZeppelin `Nonces` (same `nonces(address)` view and `InvalidAccountNonce` error) but lives
+/// in the patient's member slot: checking the patient and using the nonce is one storage access, which saves a
+/// cold read on every signed call and a zero-to-non-zero write on a patient's first signature.
+abstract contract SignedConsent is DelegateRegistry, EIP712, ISignedConsent {
     /// @notice EIP-712 type hash of a grant.
     bytes32 public constant GRANT_TYPEHASH = keccak256(
         "GrantConsent(address patient,address grantee,uint16 categories,uint8 purposes,uint40 expiresAt,uint256 nonce,uint256 deadline)"
@@ -64,6 +67,11 @@ abstract contract SignedConsent is DelegateRegistry, EIP712, Nonces, ISignedCons
     }
 
     /// @inheritdoc ISignedConsent
+    function nonces(address owner) external view returns (uint256 nonce) {
+        return _members[owner].nonce;
+    }
+
+    /// @inheritdoc ISignedConsent
     // solhint-disable-next-line func-name-mixedcase
     function DOMAIN_SEPARATOR() external view returns (bytes32 separator) {
         return _domainSeparatorV4();
@@ -86,6 +94,9 @@ abstract contract SignedConsent is DelegateRegistry, EIP712, Nonces, ISignedCons
         } else if (!SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature)) {
             revert ERC1271SignatureRejected(signer);
         }
-        _useCheckedNonce(patient, nonce);
+        Member storage m = _members[patient];
+        uint64 current = m.nonce;
+        if (nonce != current) revert InvalidAccountNonce(patient, current);
+        m.nonce = current + 1;
     }
 }

@@ -17,6 +17,8 @@ interface ISignedConsent {
     /// @param nonce the patient nonce the signature used
     event ConsentRelayed(address indexed patient, address indexed signer, address indexed relayer, uint256 nonce);
 
+    /// @notice `nonce` is not the current nonce `currentNonce` of `account` (replayed, reused or skipped).
+    error InvalidAccountNonce(address account, uint256 currentNonce);
     /// @notice The signature's deadline `deadline` is before the current block time `currentTime`.
     error SignatureExpired(uint256 deadline, uint256 currentTime);
     /// @notice The signature recovers to `recovered`, not to the claimed `signer` (wrong chain, contract, fields).
@@ -61,6 +63,11 @@ interface ISignedConsent {
         address signer,
         bytes calldata signature
     ) external;
+
+    /// @notice The next consent nonce of `owner`; a signature must carry exactly this value.
+    /// @param owner the patient
+    /// @return nonce the current nonce
+    function nonces(address owner) external view returns (uint256 nonce);
 
     /// @notice The EIP-712 domain separator of this deployment on this chain.
     /// @return separator the domain separator

@@ -43,18 +43,21 @@ enum AuditAction {
     BreakGlassReviewed
 }
 
-/// @notice A member of the network. Fits one storage slot (15 bytes).
+/// @notice A member of the network. Fits one storage slot (23 bytes).
 /// @param role the member's role
 /// @param active false once a registrar deactivates the member; every check reads it
 /// @param id a sequential member number (1-based), used to pack authorship into record slots
 /// @param orgId the organisation the member belongs to (0 for patients without one)
 /// @param since when the member was onboarded
+/// @param nonce the account's EIP-712 consent nonce (see `ISignedConsent`), kept in this slot so that a signed
+/// consent reads and bumps it with the same storage access that checks the patient is active
 struct Member {
     Role role;
     bool active;
     uint32 id;
     uint32 orgId;
     uint40 since;
+    uint64 nonce;
 }
 
 /// @notice A registered organisation (hospital, clinic, lab, payer). One slot.

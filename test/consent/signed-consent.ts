@@ -712,9 +712,14 @@ describe("Signed consent (EIP-712)", function () {
         `      gas: grantWithSig first ${first.gasUsed}, later ${later.gasUsed}; revokeWithSig ${revoke.gasUsed}; ` +
           `direct grantConsent ${direct?.gasUsed}`,
       );
-      // The first signature of a patient also moves their nonce slot from zero.
-      expect(first.gasUsed > later.gasUsed, "first > later").to.equal(true);
-      expect(first.gasUsed < 150_000n, "first < 150k").to.equal(true);
+      // The nonce lives in the patient's member slot, which is non-zero from onboarding on: the first
+      // signature costs what a later one does (both write a new grant slot), within calldata noise.
+      const spread =
+        first.gasUsed > later.gasUsed
+          ? first.gasUsed - later.gasUsed
+          : later.gasUsed - first.gasUsed;
+      expect(spread < 500n, `first ${first.gasUsed} ~ later ${later.gasUsed}`).to.equal(true);
+      expect(later.gasUsed <= 70_000n, "later signature within the 70,000 target").to.equal(true);
       expect(revoke.gasUsed < later.gasUsed, "revoke < later grant").to.equal(true);
     });
   });

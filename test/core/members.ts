@@ -146,7 +146,14 @@ describe("MemberRegistry", function () {
           .to.emit(ledger, "MemberOnboarded")
           .withArgs(account, role, CLINIC_ORG_ID, 9, key, registrar.address);
         const [member, storedKey] = await ledger.memberOf(account);
-        expect(member).to.deep.equal([BigInt(role), true, 9n, BigInt(CLINIC_ORG_ID), BigInt(t)]);
+        expect(member).to.deep.equal([
+          BigInt(role),
+          true,
+          9n,
+          BigInt(CLINIC_ORG_ID),
+          BigInt(t),
+          0n,
+        ]);
         expect(storedKey).to.equal(key);
         expect(await ledger.memberAt(9)).to.equal(account);
         expect(await ledger.memberCount()).to.equal(9);
@@ -371,6 +378,7 @@ describe("MemberRegistry", function () {
         before.id,
         before.orgId,
         before.since,
+        before.nonce,
       ]);
       expect(keyAfter).to.equal(key);
     });
@@ -454,7 +462,7 @@ describe("MemberRegistry", function () {
     it("memberOf a non-member is all zero with role None", async function () {
       const { ledger, outsider } = await loadFixture(deployCareLedgerFixture);
       const [member, key] = await ledger.memberOf(outsider.address);
-      expect(member).to.deep.equal([0n, false, 0n, 0n, 0n]);
+      expect(member).to.deep.equal([0n, false, 0n, 0n, 0n, 0n]);
       expect(key).to.equal(ZeroHash);
     });
 
