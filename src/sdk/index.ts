@@ -1,10 +1,11 @@
 /**
- * CareLedger SDK foundation: typed constants, decoded contract errors, audit-trail verification and
- * deployment. Client classes per user kind build on these.
+ * CareLedger SDK: typed constants, decoded contract errors, audit-trail verification, deployment, and
+ * one client per user kind (patient, clinician, auditor, admin) for encrypted records end to end.
  */
 export * from "./constants.js";
 export * from "./errors.js";
 export * from "./audit.js";
 export * from "./deploy.js";
 export * from "./format.js";
+export * from "./clients/index.js";
 export { CareLedgerError } from "../errors.js";

@@ -1,0 +1,245 @@
+/**
+ * What every SDK client shares: the contract connected to the user's signer, transactions whose
+ * reverts come back decoded (`AccessDeniedError`, `NotFoundOnChainError`, …), paged event queries and
+ * the typed views all clients read (members, records, consent).
+ */
+import type {
+  ContractTransactionReceipt,
+  ContractTransactionResponse,
+  Provider,
+  Signer,
+} from "ethers";
+import { getAddress } from "ethers";
+import type { CareLedger } from "../../../typechain-types/index.js";
+import type {
+  TypedContractEvent,
+  TypedDeferredTopicFilter,
+  TypedEventLog,
+} from "../../../typechain-types/common.js";
+import { InvalidArgumentError } from "../../errors.js";
+import { normalizeContentHash, type ContentHash } from "../../crypto/hash.js";
+import type { Category, Purpose, RecordStatus, Role } from "../constants.js";
+import { withDecodedErrors } from "../errors.js";
+import { TransactionFailedError } from "./errors.js";
+
+/** Options every client takes. */
+export interface LedgerClientOptions {
+  /** The deployed `CareLedger` (connected to anything); the client connects it to `signer`. */
+  readonly ledger: CareLedger;
+  /** The account the client acts as; it signs and pays for the client's transactions. */
+  readonly signer: Signer;
+  /**
+   * First block scanned for events (records, grants, incidents): the deployment block. Default 0.
+   * Scanning from a later block misses what happened before it.
+   */
+  readonly fromBlock?: number;
+  /** Blocks per `eth_getLogs` request (many nodes cap the range). Default 5 000. */
+  readonly logPageSize?: number;
+}
+
+/** A mined, successful transaction of a client. */
+export interface SentTransaction {
+  /** The contract function called. */
+  readonly functionName: string;
+  readonly hash: string;
+  readonly blockNumber: number;
+  readonly gasUsed: bigint;
+  readonly receipt: ContractTransactionReceipt;
+}
+
+/** A member as `memberOf` reports it. */
+export interface MemberInfo {
+  readonly account: string;
+  /** `Role.None` when the account is not a member. */
+  readonly role: Role;
+  readonly active: boolean;
+  /** Sequential member id (0 when not a member). */
+  readonly memberId: number;
+  /** Organisation id (0 for none). */
+  readonly orgId: number;
+  /** Onboarding time, unix seconds. */
+  readonly since: number;
+  /** The member's X25519 public key as bytes32 hex (zero when not a member). */
+  readonly encryptionKey: string;
+}
+
+/** A record version as anchored on chain. */
+export interface OnChainRecord {
+  /** The record version id = keccak256 of its envelope (lower-case hex). */
+  readonly recordId: ContentHash;
+  readonly patient: string;
+  readonly category: Category;
+  /** Who anchored this version. */
+  readonly author: string;
+  readonly status: RecordStatus;
+  /** When this version was anchored, unix seconds. */
+  readonly createdAt: number;
+  /** The version this one amends (zero hash for an original). */
+  readonly supersedes: string;
+}
+
+/** A patient's grant to one grantee, as `consentOf` reports it. */
+export interface ConsentInfo {
+  readonly patient: string;
+  readonly grantee: string;
+  /** Category bitmask. */
+  readonly categories: number;
+  /** Purpose bitmask. */
+  readonly purposes: number;
+  /** End of the grant (exclusive), unix seconds; 0 when there is no grant. */
+  readonly expiresAt: number;
+  readonly grantedAt: number;
+}
+
+const DEFAULT_LOG_PAGE = 5_000;
+
+/** Base class of the SDK clients. */
+export abstract class LedgerClient {
+  /** The contract, connected to the client's signer. */
+  readonly ledger: CareLedger;
+  /** The client's account (checksummed). */
+  readonly address: string;
+  readonly signer: Signer;
+  /** First block scanned for events. */
+  readonly fromBlock: number;
+  readonly #logPageSize: number;
+
+  protected constructor(options: LedgerClientOptions, address: string) {
+    this.signer = options.signer;
+    this.ledger = options.ledger.connect(options.signer);
+    this.address = getAddress(address);
+    this.fromBlock = options.fromBlock ?? 0;
+    this.#logPageSize = options.logPageSize ?? DEFAULT_LOG_PAGE;
+    if (!Number.isInteger(this.fromBlock) || this.fromBlock < 0) {
+      throw new InvalidArgumentError(`fromBlock ${this.fromBlock} must be a block number`);
+    }
+    if (!Number.isInteger(this.#logPageSize) || this.#logPageSize < 1) {
+      throw new InvalidArgumentError(`logPageSize ${this.#logPageSize} must be >= 1`);
+    }
+  }
+
+  /** The provider of the signer. */
+  get provider(): Provider {
+    const provider = this.signer.provider;
+    if (provider === null) {
+      throw new InvalidArgumentError("the client's signer is not connected to a provider");
+    }
+    return provider;
+  }
+
+  /** Timestamp of the latest block (what the contract compares expiries with). */
+  async chainTime(): Promise<number> {
+    const block = await this.provider.getBlock("latest");
+    if (block === null) throw new TransactionFailedError("getBlock", undefined, "no latest block");
+    return block.timestamp;
+  }
+
+  /** `memberOf(account)`, typed. */
+  async member(account: string): Promise<MemberInfo> {
+    const [m, key] = await this.view("memberOf", this.ledger.memberOf(account));
+    return {
+      account: getAddress(account),
+      role: Number(m.role) as Role,
+      active: m.active,
+      memberId: Number(m.id),
+      orgId: Number(m.orgId),
+      since: Number(m.since),
+      encryptionKey: key.toLowerCase(),
+    };
+  }
+
+  /** `consentOf(patient, grantee)`, typed (all zero when there is no grant). */
+  async consent(patient: string, grantee: string): Promise<ConsentInfo> {
+    const g = await this.view("consentOf", this.ledger.consentOf(patient, grantee));
+    return {
+      patient: getAddress(patient),
+      grantee: getAddress(grantee),
+      categories: Number(g.categories),
+      purposes: Number(g.purposes),
+      expiresAt: Number(g.expiresAt),
+      grantedAt: Number(g.grantedAt),
+    };
+  }
+
+  /**
+   * `recordOf` and `previousVersionOf` of a record version, typed; `undefined` when nothing is anchored
+   * under `recordId`.
+   */
+  async findRecord(recordId: string): Promise<OnChainRecord | undefined> {
+    const id = normalizeContentHash(recordId);
+    const [[r, author], supersedes] = await Promise.all([
+      this.view("recordOf", this.ledger.recordOf(id)),
+      this.view("previousVersionOf", this.ledger.previousVersionOf(id)),
+    ]);
+    const status = Number(r.status) as RecordStatus;
+    if (status === 0) return undefined;
+    return {
+      recordId: id,
+      patient: getAddress(r.patient),
+      category: Number(r.category) as Category,
+      author: getAddress(author),
+      status,
+      createdAt: Number(r.createdAt),
+      supersedes: supersedes.toLowerCase(),
+    };
+  }
+
+  /** Whether `accessor` may open `patient`'s `category` for `purpose` now (a view; not audited). */
+  hasAccess(
+    patient: string,
+    accessor: string,
+    category: Category,
+    purpose: Purpose,
+  ): Promise<boolean> {
+    return this.view("hasAccess", this.ledger.hasAccess(patient, accessor, category, purpose));
+  }
+
+  /**
+   * Send a transaction and wait until it is mined. A revert is thrown decoded (its class says why:
+   * `AccessDeniedError`, `NotAuthorizedError`, `StateConflictError`, …).
+   */
+  protected async send(
+    functionName: string,
+    action: () => Promise<ContractTransactionResponse>,
+  ): Promise<SentTransaction> {
+    const options = { functionName, iface: this.ledger.interface };
+    const response = await withDecodedErrors(action(), options);
+    const receipt = await withDecodedErrors(response.wait(), options);
+    if (receipt === null) {
+      throw new TransactionFailedError(functionName, response.hash, "no receipt");
+    }
+    if (receipt.status !== 1) {
+      throw new TransactionFailedError(functionName, response.hash, `status ${receipt.status}`);
+    }
+    return {
+      functionName,
+      hash: receipt.hash,
+      blockNumber: receipt.blockNumber,
+      gasUsed: receipt.gasUsed,
+      receipt,
+    };
+  }
+
+  /** Await a view or `staticCall`, decoding a revert. */
+  protected view<T>(functionName: string, promise: Promise<T>): Promise<T> {
+    return withDecodedErrors(promise, { functionName, iface: this.ledger.interface });
+  }
+
+  /** Every log matching `filter` from {@link fromBlock} to the latest block, page by page, in chain order. */
+  protected async events<E extends TypedContractEvent>(
+    filter: TypedDeferredTopicFilter<E>,
+  ): Promise<TypedEventLog<E>[]> {
+    const toBlock = await this.provider.getBlockNumber();
+    const out: TypedEventLog<E>[] = [];
+    for (let start = this.fromBlock; start <= toBlock; start += this.#logPageSize) {
+      const end = Math.min(toBlock, start + this.#logPageSize - 1);
+      out.push(...(await this.ledger.queryFilter(filter, start, end)));
+    }
+    return out.sort((x, y) => x.blockNumber - y.blockNumber || x.index - y.index);
+  }
+}
+
+/** The checksummed address of `signer`. */
+export async function signerAddress(signer: Signer): Promise<string> {
+  return getAddress(await signer.getAddress());
+}

@@ -1,0 +1,430 @@
+/**
+ * The record half shared by the patient and clinician clients: who the readers of a record are
+ * (patient, author, live grantees, with their on-chain X25519 keys), fetching an envelope and checking
+ * it against the chain, decrypting with the member's key, and re-keying a record (rotation) or adding
+ * a reader (sharing) as a new version anchored with `amendRecord`.
+ *
+ * Trust rule: the chain is the authority. An envelope is only decrypted after its keccak256 equals the
+ * record id anchored on chain and its header names the patient and category the chain holds; a
+ * tampered blob is an `IntegrityError`, never data.
+ */
+import { getAddress, ZeroHash } from "ethers";
+import { IntegrityError, InvalidArgumentError } from "../../errors.js";
+import { toHex, utf8, type Hex } from "../../crypto/bytes.js";
+import {
+  addReader,
+  inspectEnvelope,
+  openEnvelope,
+  rotate,
+  sealRecord,
+  type EnvelopeInfo,
+} from "../../crypto/envelope.js";
+import { NotAReaderError } from "../../crypto/errors.js";
+import { contentHash, normalizeContentHash, type ContentHash } from "../../crypto/hash.js";
+import type { MemberKeyPair } from "../../crypto/keys.js";
+import type { BlobStore } from "../../store/blob-store.js";
+import { purposesInMask, RecordStatus, type Category } from "../constants.js";
+import {
+  LedgerClient,
+  type LedgerClientOptions,
+  type OnChainRecord,
+  type SentTransaction,
+} from "./base.js";
+import { MissingEncryptionKeyError, RecordNotAnchoredError } from "./errors.js";
+
+/** A record body: bytes, or text (stored as UTF-8). */
+export type RecordBody = Uint8Array | string;
+
+/** Options of the clients that read and write records. */
+export interface RecordClientOptions extends LedgerClientOptions {
+  /** Where envelopes live (content-addressed: the blob address is the record id). */
+  readonly store: BlobStore;
+  /**
+   * The member's X25519 key pair, whose public key is registered on chain. After a key rotation pass
+   * the new pair first and older pairs after it: envelopes sealed before the rotation open with them.
+   */
+  readonly keys: MemberKeyPair | readonly MemberKeyPair[];
+}
+
+/** Why an account holds a wrapped key of a record. */
+export type ReaderRole = "patient" | "author" | "grantee";
+
+/** One reader a record key is wrapped for. */
+export interface RecordReader {
+  /** The reader's account; undefined for a key no member published (never the case for SDK envelopes). */
+  readonly account: string | undefined;
+  /** The X25519 public key the key is wrapped to (bytes32 hex, lower case). */
+  readonly publicKey: Hex;
+  readonly role: ReaderRole;
+}
+
+/** Options of sealing a new version. */
+export interface SealOptions {
+  /**
+   * Application bytes bound to the envelope, authenticated but NOT encrypted (e.g. a media type).
+   * Never put names or identifiers here.
+   */
+  readonly context?: Uint8Array;
+}
+
+/** A record version the client anchored (create, amend, share, rotate). */
+export interface AnchoredRecord {
+  /** The new version's id = keccak256 of its envelope. */
+  readonly recordId: ContentHash;
+  readonly patient: string;
+  readonly category: Category;
+  /** The version it supersedes (zero hash for a new record). */
+  readonly supersedes: string;
+  /** Size of the stored envelope in bytes. */
+  readonly envelopeSize: number;
+  /** Who holds a wrapped key of this version. */
+  readonly readers: readonly RecordReader[];
+  /** The `anchorRecord` / `amendRecord` transaction. */
+  readonly transaction: SentTransaction;
+}
+
+/** A rotated record: the new version, plus which reader keys lost access. */
+export interface RotatedRecord extends AnchoredRecord {
+  /** Reader keys of the old version that the new version is not wrapped for. */
+  readonly removedReaderKeys: readonly Hex[];
+}
+
+/** A decrypted record version, verified against the chain. */
+export interface DecryptedRecord extends OnChainRecord {
+  /** The plaintext body. */
+  readonly body: Uint8Array;
+  /** The body decoded as UTF-8 (throws on invalid UTF-8). */
+  readonly text: () => string;
+  /** The authenticated, unencrypted context bound to the envelope. */
+  readonly context: Uint8Array;
+  /** Reader keys of this version. */
+  readonly readerKeys: readonly Hex[];
+  /** The public key of the key pair that opened it. */
+  readonly openedWith: Hex;
+  readonly envelopeSize: number;
+}
+
+/** Progress of a bulk operation: `done` of `total` records, the last one handled. */
+export type ProgressCallback = (done: number, total: number, recordId: string) => void;
+
+/** A record a bulk operation could not handle, and why. */
+export interface BulkFailure {
+  readonly recordId: string;
+  readonly error: Error;
+}
+
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Base class of the clients that read and write encrypted records. */
+export abstract class RecordClient extends LedgerClient {
+  readonly store: BlobStore;
+  /** The member's key pairs, current first. */
+  readonly keys: readonly MemberKeyPair[];
+
+  protected constructor(options: RecordClientOptions, address: string) {
+    super(options, address);
+    this.store = options.store;
+    this.keys = Array.isArray(options.keys)
+      ? [...(options.keys as readonly MemberKeyPair[])]
+      : [options.keys as MemberKeyPair];
+    if (this.keys.length === 0) throw new InvalidArgumentError("at least one key pair is required");
+  }
+
+  /** The current public key (bytes32 hex), the one to register on chain. */
+  get publicKey(): Hex {
+    return toHex((this.keys[0] as MemberKeyPair).publicKey);
+  }
+
+  /** The record version `recordId` on chain; throws {@link RecordNotAnchoredError} if none. */
+  async record(recordId: string): Promise<OnChainRecord> {
+    const record = await this.findRecord(recordId);
+    if (record === undefined) throw new RecordNotAnchoredError(normalizeContentHash(recordId));
+    return record;
+  }
+
+  /**
+   * The newest version of the record `recordId` belongs to, following amendments forward through the
+   * patient's `RecordAnchored` events (a reader holding an old id finds the version to open).
+   */
+  async latestVersionOf(recordId: string): Promise<ContentHash> {
+    const record = await this.record(recordId);
+    const logs = await this.events(this.ledger.filters.RecordAnchored(undefined, record.patient));
+    const next = new Map<string, ContentHash>();
+    for (const log of logs) {
+      const supersedes = log.args.supersedes.toLowerCase();
+      if (supersedes !== ZeroHash) next.set(supersedes, normalizeContentHash(log.args.recordId));
+    }
+    let id = record.recordId;
+    for (let hops = 0; next.has(id) && hops <= logs.length; hops++)
+      id = next.get(id) as ContentHash;
+    return id;
+  }
+
+  /**
+   * The accounts a new version of `patient`'s `category` record is sealed for: the patient, this client's
+   * member (the author), and every grantee whose consent is live, covers the category and whose role may
+   * read it (`hasAccess` for one of the grant's purposes). Grantees are found from the patient's
+   * `ConsentGranted` / `ConsentRevoked` events and checked with `consentOf` and `hasAccess` now.
+   */
+  async readersFor(patient: string, category: Category): Promise<RecordReader[]> {
+    const patientAddress = getAddress(patient);
+    const readers = new Map<Hex, RecordReader>();
+    const add = (reader: RecordReader): void => {
+      if (!readers.has(reader.publicKey)) readers.set(reader.publicKey, reader);
+    };
+    add({
+      account: patientAddress,
+      publicKey: await this.encryptionKeyOf(patientAddress),
+      role: "patient",
+    });
+    if (this.address !== patientAddress) {
+      add({ account: this.address, publicKey: this.publicKey, role: "author" });
+    }
+    for (const grantee of await this.liveGrantees(patientAddress, category)) {
+      add({ account: grantee, publicKey: await this.encryptionKeyOf(grantee), role: "grantee" });
+    }
+    return [...readers.values()];
+  }
+
+  /**
+   * Grantees of `patient` who may read `category` now: a live grant covering the category and a role
+   * that may read it, for at least one purpose of the grant. Not audited (views).
+   */
+  async liveGrantees(patient: string, category: Category): Promise<string[]> {
+    const patientAddress = getAddress(patient);
+    const [granted, revoked] = await Promise.all([
+      this.events(this.ledger.filters.ConsentGranted(patientAddress)),
+      this.events(this.ledger.filters.ConsentRevoked(patientAddress)),
+    ]);
+    // The last consent event per grantee decides whether it is worth asking the chain.
+    const last = new Map<string, number>();
+    for (const log of granted)
+      last.set(getAddress(log.args.grantee), log.blockNumber * 1e6 + log.index);
+    for (const log of revoked) {
+      const grantee = getAddress(log.args.grantee);
+      const position = log.blockNumber * 1e6 + log.index;
+      if ((last.get(grantee) ?? -1) < position) last.delete(grantee);
+    }
+    const now = await this.chainTime();
+    const bit = 1 << category;
+    const out: string[] = [];
+    for (const grantee of last.keys()) {
+      const grant = await this.consent(patientAddress, grantee);
+      if (grant.expiresAt <= now || (grant.categories & bit) === 0) continue;
+      for (const purpose of purposesInMask(grant.purposes)) {
+        if (await this.hasAccess(patientAddress, grantee, category, purpose)) {
+          out.push(grantee);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The X25519 public key `account` registered on chain; {@link MissingEncryptionKeyError} if none. */
+  async encryptionKeyOf(account: string): Promise<Hex> {
+    const { encryptionKey } = await this.member(account);
+    if (BigInt(encryptionKey) === 0n) throw new MissingEncryptionKeyError(getAddress(account));
+    return encryptionKey as Hex;
+  }
+
+  /**
+   * Fetch the envelope of `record` from the store and check that it hashes to the record id.
+   *
+   * @throws NotFoundError when the store does not hold it; IntegrityError when its bytes differ.
+   */
+  protected async fetchEnvelope(record: OnChainRecord): Promise<Uint8Array> {
+    const envelope = await this.store.get(record.recordId);
+    const actual = contentHash(envelope);
+    if (actual !== record.recordId) {
+      throw new IntegrityError(
+        `the store returned a blob hashing to ${actual} for record ${record.recordId}; refusing it`,
+      );
+    }
+    return envelope;
+  }
+
+  /**
+   * Decrypt `envelope` (already fetched for `record`) with whichever of the member's keys is a reader,
+   * checking hash, patient and category against the chain first.
+   *
+   * @throws NotAReaderError (a WrongKeyError) when none of the member's keys holds a wrapped key.
+   * @throws IntegrityError when any byte of the envelope does not verify.
+   */
+  protected decryptEnvelope(record: OnChainRecord, envelope: Uint8Array): DecryptedRecord {
+    const key = this.readerKey(inspectEnvelope(envelope));
+    const opened = openEnvelope(envelope, key.privateKey, {
+      expectedContentHash: record.recordId,
+      expectedPatient: record.patient,
+      expectedCategory: record.category,
+    });
+    const body = opened.body;
+    return {
+      ...record,
+      body,
+      text: () => utf8Decoder.decode(body),
+      context: opened.context,
+      readerKeys: opened.readers,
+      openedWith: toHex(key.publicKey),
+      envelopeSize: envelope.length,
+    };
+  }
+
+  /** Fetch, verify and decrypt `record` (no transaction: the caller has audited the access or is the patient). */
+  protected async decryptRecord(record: OnChainRecord): Promise<DecryptedRecord> {
+    return this.decryptEnvelope(record, await this.fetchEnvelope(record));
+  }
+
+  /**
+   * Seal `body` for the readers of `patient`'s `category`, store it and anchor it: as a new record, or
+   * as an amendment of `supersedes`. The transaction is simulated (`staticCall`) before the blob is
+   * stored, so a refused write leaves nothing behind and throws the decoded reason.
+   */
+  protected async sealAndAnchor(
+    patient: string,
+    category: Category,
+    body: RecordBody,
+    supersedes: ContentHash | undefined,
+    options: SealOptions,
+  ): Promise<AnchoredRecord> {
+    const readers = await this.readersFor(patient, category);
+    const envelope = sealRecord({
+      body: typeof body === "string" ? utf8(body) : body,
+      readers,
+      aad: {
+        patient,
+        category,
+        ...(options.context === undefined ? {} : { context: options.context }),
+      },
+    });
+    return this.storeAndAnchor(envelope, patient, category, readers, supersedes);
+  }
+
+  /**
+   * Re-key `record`: decrypt it and re-encrypt the body under a new data key for the readers it should
+   * have now ({@link readersFor}: the patient, this member and the live grantees), then anchor the result
+   * as a new version. A reader whose consent was revoked gets no wrapped key, and its cached old data
+   * key does not open the new envelope (new header, new key).
+   */
+  protected async rotateVerified(record: OnChainRecord): Promise<RotatedRecord> {
+    const envelope = await this.fetchEnvelope(record);
+    const info = inspectEnvelope(envelope);
+    const key = this.readerKey(info);
+    // Open once with every check before re-encrypting: never re-publish a damaged envelope.
+    openEnvelope(envelope, key.privateKey, {
+      expectedContentHash: record.recordId,
+      expectedPatient: record.patient,
+      expectedCategory: record.category,
+    }).body.fill(0);
+    const readers = await this.readersFor(record.patient, record.category);
+    const rotated = rotate(envelope, key.privateKey, readers);
+    const anchored = await this.storeAndAnchor(
+      rotated,
+      record.patient,
+      record.category,
+      readers,
+      record.recordId,
+    );
+    const kept = new Set(readers.map((r) => r.publicKey));
+    return { ...anchored, removedReaderKeys: info.readers.filter((k) => !kept.has(k)) };
+  }
+
+  /**
+   * Share `record` with one more reader without re-encrypting the body: wrap its data key for
+   * `account`'s on-chain key and anchor the new envelope as an amendment (see `src/crypto/README.md`).
+   */
+  protected async addReaderVerified(
+    record: OnChainRecord,
+    account: string,
+  ): Promise<AnchoredRecord> {
+    const envelope = await this.fetchEnvelope(record);
+    const info = inspectEnvelope(envelope);
+    const key = this.readerKey(info);
+    const publicKey = await this.encryptionKeyOf(account);
+    const shared = addReader(envelope, key.privateKey, publicKey);
+    const owners = await this.keyOwners();
+    const readers: RecordReader[] = [
+      ...info.readers.map((k): RecordReader => {
+        const owner = owners.get(k);
+        return {
+          account: owner,
+          publicKey: k,
+          role:
+            owner === record.patient ? "patient" : owner === record.author ? "author" : "grantee",
+        };
+      }),
+      { account: getAddress(account), publicKey, role: "grantee" },
+    ];
+    return this.storeAndAnchor(shared, record.patient, record.category, readers, record.recordId);
+  }
+
+  /**
+   * Which account published each X25519 key (`MemberOnboarded` and `EncryptionKeyRotated` events),
+   * including keys since replaced.
+   */
+  async keyOwners(): Promise<Map<Hex, string>> {
+    const [onboarded, rotated] = await Promise.all([
+      this.events(this.ledger.filters.MemberOnboarded()),
+      this.events(this.ledger.filters.EncryptionKeyRotated()),
+    ]);
+    const owners = new Map<Hex, string>();
+    for (const log of onboarded) {
+      owners.set(log.args.encryptionKey.toLowerCase() as Hex, getAddress(log.args.account));
+    }
+    for (const log of rotated) {
+      owners.set(log.args.encryptionKey.toLowerCase() as Hex, getAddress(log.args.account));
+    }
+    return owners;
+  }
+
+  /** Simulate the anchor, store the envelope, send the anchor transaction. */
+  private async storeAndAnchor(
+    envelope: Uint8Array,
+    patient: string,
+    category: Category,
+    readers: readonly RecordReader[],
+    supersedes: ContentHash | undefined,
+  ): Promise<AnchoredRecord> {
+    const recordId = contentHash(envelope);
+    const fn = supersedes === undefined ? "anchorRecord" : "amendRecord";
+    await this.view(
+      fn,
+      supersedes === undefined
+        ? this.ledger.anchorRecord.staticCall(patient, category, recordId)
+        : this.ledger.amendRecord.staticCall(supersedes, recordId),
+    );
+    const stored = await this.store.put(envelope);
+    if (stored !== recordId) {
+      throw new IntegrityError(
+        `the store addressed the envelope as ${stored}, expected ${recordId}`,
+      );
+    }
+    const transaction = await this.send(fn, () =>
+      supersedes === undefined
+        ? this.ledger.anchorRecord(patient, category, recordId)
+        : this.ledger.amendRecord(supersedes, recordId),
+    );
+    return {
+      recordId,
+      patient: getAddress(patient),
+      category,
+      supersedes: supersedes ?? ZeroHash,
+      envelopeSize: envelope.length,
+      readers,
+      transaction,
+    };
+  }
+
+  /** The member key pair that is a reader of the envelope. */
+  private readerKey(info: EnvelopeInfo): MemberKeyPair {
+    const readers = new Set(info.readers);
+    const key = this.keys.find((k) => readers.has(toHex(k.publicKey)));
+    if (key === undefined) throw new NotAReaderError(this.publicKey);
+    return key;
+  }
+}
+
+/** Whether `record` is the current version (not superseded, not entered in error). */
+export function isCurrent(record: OnChainRecord): boolean {
+  return record.status === RecordStatus.Current;
+}
