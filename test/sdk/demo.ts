@@ -45,7 +45,7 @@ describe("demo scenario (npm run demo)", function () {
     expect(author).to.equal(signers[3]?.address);
 
     // One gas figure per transaction, all positive; readable output with the decoded refusals.
-    expect(result.steps).to.have.length(18);
+    expect(result.steps).to.have.length(24);
     expect(result.steps.every((s) => s.gasUsed > 0n)).to.equal(true);
     const output = lines.join("\n");
     expect(output).to.include("== 9. The auditor checks the trail ==");
