@@ -59,7 +59,10 @@ abstract contract AccessRules is BreakGlass, IAccessRules {
             if (g.expiresAt > _now() && g.categories & bit != 0 && g.purposes & Purposes.bit(purpose) != 0)
                 return AccessPath.Consent;
             if (!mayBreakGlass || _windows[patient][accessor].expiresAt <= _now()) {
-                if (strict) _revertConsent(g, patient, accessor, category, purpose);
+                if (strict) {
+                    _revertConsentCoverage(g, patient, accessor, category);
+                    revert PurposeNotConsented(patient, accessor, purpose);
+                }
                 return AccessPath.None;
             }
             return AccessPath.BreakGlass;
@@ -87,8 +90,11 @@ abstract contract AccessRules is BreakGlass, IAccessRules {
             return 0;
         }
         Grant storage g = _grants[patient][writer];
-        if (g.expiresAt > _now() && g.categories & bit != 0) return m.id;
-        if (strict) _revertConsent(g, patient, writer, category, type(uint8).max);
+        if (g.expiresAt > _now() && g.categories & bit != 0 && g.purposes & Purposes.WRITE != 0) return m.id;
+        if (strict) {
+            _revertConsentCoverage(g, patient, writer, category);
+            revert WritePurposeNotConsented(patient, writer, g.purposes);
+        }
         return 0;
     }
 
@@ -104,19 +110,11 @@ abstract contract AccessRules is BreakGlass, IAccessRules {
         return true;
     }
 
-    /// @dev Revert with the first reason grant `g` does not cover `category` and `purpose`
-    /// (`purpose` out of range: any purpose will do).
-    function _revertConsent(
-        Grant storage g,
-        address patient,
-        address accessor,
-        uint8 category,
-        uint8 purpose
-    ) private view {
+    /// @dev Revert if grant `g` is missing, expired or lacks `category`; the caller reverts with the purpose reason.
+    function _revertConsentCoverage(Grant storage g, address patient, address accessor, uint8 category) private view {
         if (g.expiresAt == 0) revert ConsentMissing(patient, accessor);
         if (g.expiresAt <= _now()) revert ConsentExpired(patient, accessor, g.expiresAt);
         if (g.categories & Categories.bit(category) == 0) revert CategoryNotConsented(patient, accessor, category);
-        revert PurposeNotConsented(patient, accessor, purpose);
     }
 
     function _checkCategory(uint8 category) internal pure {

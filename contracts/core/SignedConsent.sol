@@ -5,7 +5,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {ISignedConsent} from "../interfaces/ISignedConsent.sol";
-import {Member} from "../types/CareTypes.sol";
+import {Member, Role} from "../types/CareTypes.sol";
 import {DelegateRegistry} from "./DelegateRegistry.sol";
 
 /// @title SignedConsent
@@ -64,6 +64,16 @@ abstract contract SignedConsent is DelegateRegistry, EIP712, ISignedConsent {
         _requireActor(patient, signer, _grants[patient][grantee].categories);
         _revoke(patient, grantee, signer);
         emit ConsentRelayed(patient, signer, msg.sender, nonce);
+    }
+
+    /// @inheritdoc ISignedConsent
+    function invalidateNonce(address patient) external {
+        Member storage m = _members[patient];
+        if (m.role != Role.Patient) revert NotAPatient(patient, m.role);
+        _requireActor(patient, msg.sender, 0);
+        uint64 used = m.nonce;
+        m.nonce = used + 1;
+        emit NonceInvalidated(patient, msg.sender, used);
     }
 
     /// @inheritdoc ISignedConsent

@@ -21,6 +21,9 @@ interface IAccessRules {
     error CategoryNotConsented(address patient, address accessor, uint8 category);
     /// @notice The consent of `patient` to `accessor` does not cover `purpose`.
     error PurposeNotConsented(address patient, address accessor, uint8 purpose);
+    /// @notice The consent of `patient` to `writer` has only purposes `purposes`; a write needs treatment, payment or
+    /// operations among them.
+    error WritePurposeNotConsented(address patient, address writer, uint8 purposes);
     /// @notice `accessor` may read this only through break-glass, and has no open window on `patient`.
     error NoBreakGlassWindow(address patient, address accessor);
 
@@ -39,7 +42,9 @@ interface IAccessRules {
         uint8 purpose
     ) external view returns (bool allowed);
 
-    /// @notice Whether `writer` may anchor, amend or mark in error `patient`'s records of `category` now
+    /// @notice Whether `writer` may anchor, amend or mark in error `patient`'s records of `category` now: the
+    /// patient themself, or an active member whose role may write the category and who holds a live consent covering
+    /// it for treatment, payment or operations
     /// (false while the contract is paused, as the write would revert).
     /// @param patient whose records
     /// @param writer who would write

@@ -17,6 +17,12 @@ interface ISignedConsent {
     /// @param nonce the patient nonce the signature used
     event ConsentRelayed(address indexed patient, address indexed signer, address indexed relayer, uint256 nonce);
 
+    /// @notice `actor` used up nonce `nonce` of `patient`, cancelling any signature that carries it.
+    /// @param patient the patient
+    /// @param actor the patient or delegate who cancelled
+    /// @param nonce the nonce cancelled
+    event NonceInvalidated(address indexed patient, address indexed actor, uint256 nonce);
+
     /// @notice `nonce` is not the current nonce `currentNonce` of `account` (replayed, reused or skipped).
     error InvalidAccountNonce(address account, uint256 currentNonce);
     /// @notice The signature's deadline `deadline` is before the current block time `currentTime`.
@@ -63,6 +69,11 @@ interface ISignedConsent {
         address signer,
         bytes calldata signature
     ) external;
+
+    /// @notice Cancel every signed but unrelayed consent change of `patient` by using up its current nonce.
+    /// Caller: the patient (active or not) or a live delegate. Allowed while paused.
+    /// @param patient the patient
+    function invalidateNonce(address patient) external;
 
     /// @notice The next consent nonce of `owner`; a signature must carry exactly this value.
     /// @param owner the patient

@@ -15,6 +15,9 @@ library Purposes {
     uint8 internal constant COUNT = 5;
     /// @notice Bitmask with every purpose set.
     uint8 internal constant ALL = uint8((1 << COUNT) - 1);
+    /// @notice Purposes under which a grantee may also write (anchor, amend, mark in error): treatment, payment,
+    /// operations. A research-only or emergency-only grant never lets its grantee write.
+    uint8 internal constant WRITE = uint8((1 << TREATMENT) | (1 << PAYMENT) | (1 << OPERATIONS));
 
     /// @notice Bit of purpose `index`. Callers range-check `index` first.
     function bit(uint8 index) internal pure returns (uint8) {

@@ -131,11 +131,16 @@ export interface ContractErrorArgs {
     readonly accessor: string;
     readonly category: Category;
   };
-  /** `purpose` is 255 when a write (which accepts any purpose) is refused. */
   PurposeNotConsented: {
     readonly patient: string;
     readonly accessor: string;
-    readonly purpose: Purpose | 255;
+    readonly purpose: Purpose;
+  };
+  /** `purposes` is the grant's purpose mask; a write needs treatment, payment or operations in it. */
+  WritePurposeNotConsented: {
+    readonly patient: string;
+    readonly writer: string;
+    readonly purposes: number;
   };
   NoBreakGlassWindow: { readonly patient: string; readonly accessor: string };
   // IRecordRegistry
@@ -168,6 +173,7 @@ export type AccessDeniedReason =
   | "ConsentExpired"
   | "CategoryNotConsented"
   | "PurposeNotConsented"
+  | "WritePurposeNotConsented"
   | "NoBreakGlassWindow";
 
 /** The caller lacks the governance or member role a function needs: {@link NotAuthorizedError}. */
@@ -573,6 +579,12 @@ export const CONTRACT_ERRORS: ErrorSpecs = {
     kind: "access-denied",
     message: ({ patient, accessor, purpose }) =>
       `the consent of patient ${a(patient)} to ${a(accessor)} does not cover the purpose ${purposeLabel(purpose)}`,
+  },
+  WritePurposeNotConsented: {
+    kind: "access-denied",
+    message: ({ patient, writer, purposes }) =>
+      `the consent of patient ${a(patient)} to ${a(writer)} is for ${purposeMaskLabel(purposes)} only; ` +
+      "writing needs treatment, payment or operations",
   },
   NoBreakGlassWindow: {
     kind: "access-denied",

@@ -692,6 +692,44 @@ describe("Signed consent (EIP-712)", function () {
     });
   });
 
+  describe("invalidateNonce (cancelling an unrelayed signature)", function () {
+    it("the patient uses up the nonce: NonceInvalidated, and the signed grant is refused with InvalidAccountNonce", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      const signed = await patientGrant(f);
+      await expect(f.ledger.connect(f.patient).invalidateNonce(f.patient.address))
+        .to.emit(f.ledger, "NonceInvalidated")
+        .withArgs(f.patient.address, f.patient.address, 0);
+      expect(await f.ledger.nonces(f.patient.address)).to.equal(1n);
+      await expectRefused(connection, f.ledger, signed, "InvalidAccountNonce", {
+        account: f.patient.address,
+        currentNonce: 1n,
+      });
+    });
+
+    it("a live delegate may cancel for the patient; it works while paused", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      await f.ledger.connect(f.admin).pause();
+      await expect(f.ledger.connect(f.guardian).invalidateNonce(f.minor.address))
+        .to.emit(f.ledger, "NonceInvalidated")
+        .withArgs(f.minor.address, f.guardian.address, 0);
+      expect(await f.ledger.nonces(f.minor.address)).to.equal(1n);
+    });
+
+    it("refuses anyone else with the precise reason", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      await expect(f.ledger.connect(f.relayer).invalidateNonce(f.patient.address))
+        .to.be.revertedWithCustomError(f.ledger, "NotPatientOrDelegate")
+        .withArgs(f.patient.address, f.relayer.address);
+      await expect(f.ledger.connect(f.doctor).invalidateNonce(f.doctor.address))
+        .to.be.revertedWithCustomError(f.ledger, "NotAPatient")
+        .withArgs(f.doctor.address, 2);
+      await expect(f.ledger.connect(f.outsider).invalidateNonce(f.outsider.address))
+        .to.be.revertedWithCustomError(f.ledger, "NotAPatient")
+        .withArgs(f.outsider.address, 0);
+      expect(await f.ledger.nonces(f.patient.address)).to.equal(0n);
+    });
+  });
+
   describe("gas", function () {
     it("grantWithSig (first and later signature of a patient) and revokeWithSig", async function () {
       const f = await networkHelpers.loadFixture(fixture);

@@ -152,15 +152,31 @@ describe("RecordRegistry", function () {
       expect(author).to.equal(doctor.address);
     });
 
-    it("writes need consent for the category but for any purpose", async function () {
-      const { ledger, patient, doctor } = await loadFixture(deployConsentedRecordsFixture);
-      await ledger
-        .connect(patient)
-        .narrowConsent(doctor.address, maskOf(Category.Labs), maskOf(Purpose.Research));
-      await expect(
-        ledger.connect(doctor).anchorRecord(patient.address, Category.Labs, NEW),
-      ).to.emit(ledger, "RecordAnchored");
-    });
+    for (const [name, purpose, allowed] of [
+      ["treatment", Purpose.Treatment, true],
+      ["payment", Purpose.Payment, true],
+      ["operations", Purpose.Operations, true],
+      ["research", Purpose.Research, false],
+      ["emergency", Purpose.Emergency, false],
+    ] as const) {
+      it(`a consent for ${name} only ${allowed ? "lets" : "does not let"} its grantee write`, async function () {
+        const { ledger, patient, doctor } = await loadFixture(deployConsentedRecordsFixture);
+        await ledger
+          .connect(patient)
+          .narrowConsent(doctor.address, maskOf(Category.Labs), maskOf(purpose));
+        const anchor = ledger.connect(doctor).anchorRecord(patient.address, Category.Labs, NEW);
+        if (allowed) {
+          await expect(anchor).to.emit(ledger, "RecordAnchored");
+        } else {
+          await expect(anchor)
+            .to.be.revertedWithCustomError(ledger, "WritePurposeNotConsented")
+            .withArgs(patient.address, doctor.address, maskOf(purpose));
+        }
+        expect(await ledger.canWrite(patient.address, doctor.address, Category.Labs)).to.equal(
+          allowed,
+        );
+      });
+    }
 
     it("reverts with ZeroAddress for the zero patient", async function () {
       const { ledger, patient } = await loadFixture(deployCareLedgerFixture);
