@@ -430,6 +430,46 @@ describe("SDK clients: encrypted records end to end", function () {
     });
   });
 
+  describe("sharing with a new grantee", function () {
+    it("shareAllowedRecords wraps keys for what the grant covers, and nothing else", async function () {
+      const { w, c, store } = await setUp(new SpyStore());
+      const s = w.signers;
+      await grant(c, s.doctor.address, [Category.Labs, Category.ClinicalNotes]);
+      const lab = await c.doctor.createRecord(s.patient.address, Category.Labs, labObservation(95));
+      const notes = await c.doctor.createRecord(s.patient.address, Category.ClinicalNotes, "note");
+      await grant(c, s.doctor2.address, [Category.Labs]);
+      expect((await c.patient.grants()).map((g) => [g.grantee, g.categories])).to.deep.equal([
+        [s.doctor.address, (1 << Category.Labs) | (1 << Category.ClinicalNotes)],
+        [s.doctor2.address, 1 << Category.Labs],
+      ]);
+
+      const progress: number[] = [];
+      const result = await c.patient.shareAllowedRecords(s.doctor2.address, {
+        onProgress: (done) => progress.push(done),
+      });
+      expect(result.shared.map((r) => r.supersedes)).to.deep.equal([lab.recordId]);
+      expect(result.skipped).to.deep.equal([notes.recordId]);
+      expect(result.failed).to.deep.equal([]);
+      expect(progress).to.deep.equal([1, 2]);
+      const [shared] = result.shared;
+      expect(shared?.readers.map((r) => [r.role, r.account])).to.have.deep.members([
+        ["patient", s.patient.address],
+        ["author", s.doctor.address],
+        ["grantee", s.doctor2.address],
+      ]);
+      const opened = await c.doctor2.openRecord(shared?.recordId ?? "", Purpose.Treatment);
+      expect(opened.text()).to.equal(labObservation(95));
+      // Sharing adds a key to the same ciphertext: the body bytes are unchanged.
+      const before = inspectEnvelope(store.peek(lab.recordId));
+      const after = inspectEnvelope(store.peek(shared?.recordId ?? ""));
+      expect(after.readers).to.have.length(before.readers.length + 1);
+      expect(after.bodyLength).to.equal(before.bodyLength);
+      // Nothing left to share the second time.
+      const again = await c.patient.shareAllowedRecords(s.doctor2.address);
+      expect(again.shared).to.deep.equal([]);
+    });
+  });
+
   describe("revocation that means it", function () {
     it("revokeAndRotate: the revoked grantee opens nothing new, on chain or with its cached key", async function () {
       const { w, c, store } = await setUp(new SpyStore());
