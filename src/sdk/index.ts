@@ -1,6 +1,7 @@
 /**
  * CareLedger SDK: typed constants, decoded contract errors, audit-trail verification, deployment, and
- * one client per user kind (patient, clinician, auditor, admin) for encrypted records end to end.
+ * one client per user kind (patient, clinician, auditor, admin) for encrypted records end to end, and
+ * the emergency key custodian that releases record keys to break-glass responders.
  */
 export * from "./constants.js";
 export * from "./errors.js";

@@ -1,13 +1,18 @@
 /**
  * The clinician client (doctor, nurse, billing clerk, emergency responder): create a record (encrypt →
  * store → anchor), open one (audited `openRecord` transaction → fetch → verify against the chain →
- * unwrap → decrypt), amend, rotate, and break the glass.
+ * unwrap → decrypt), amend, rotate, break the glass, and open in an emergency with the key released by
+ * the emergency key custodian.
  */
 import { getAddress } from "ethers";
+import { toHex } from "../../crypto/bytes.js";
+import { inspectEnvelope } from "../../crypto/envelope.js";
+import { NotAReaderError } from "../../crypto/errors.js";
 import { normalizeContentHash, type ContentHash } from "../../crypto/hash.js";
 import { AccessPath, Purpose, type Category } from "../constants.js";
 import type { SentTransaction } from "./base.js";
 import { signerAddress } from "./base.js";
+import { verifyReleasedCopy, type KeyRelease, type KeyReleaseService } from "./custodian.js";
 import { TransactionFailedError } from "./errors.js";
 import {
   RecordClient,
@@ -44,6 +49,21 @@ export interface BreakGlassWindowOpened {
   readonly transaction: SentTransaction;
 }
 
+/** A record opened in an emergency (see {@link ClinicianClient.openRecordInEmergency}). */
+export interface EmergencyOpenedRecord extends OpenedRecord {
+  /**
+   * The custodian's release that made it readable; undefined when the member already held a wrapped
+   * key of the version (no release was asked for).
+   */
+  readonly release: KeyRelease | undefined;
+}
+
+/** Options of {@link ClinicianClient.openRecordInEmergency}. */
+export interface EmergencyOpenOptions {
+  /** Purpose of the audited open. Default emergency. */
+  readonly purpose?: Purpose;
+}
+
 /** Options of {@link ClinicianClient.rotateRecord}. */
 export interface ClinicianRotateOptions {
   /** Purpose of the audited open that precedes the re-encryption. Default treatment. */
@@ -78,7 +98,8 @@ export class ClinicianClient extends RecordClient {
    *
    * @throws NotFoundError when the store lacks the envelope; IntegrityError when it was tampered with;
    *   NotAReaderError (a WrongKeyError) when no key was wrapped for this member (e.g. a break-glass
-   *   responder, or a grantee added after the version was sealed: see `latestVersionOf`).
+   *   responder: see {@link openRecordInEmergency}; or a grantee added after the version was sealed:
+   *   see `latestVersionOf`).
    */
   async openRecord(recordId: string, purpose: Purpose): Promise<OpenedRecord> {
     const access = await this.auditOpen(recordId, purpose);
@@ -87,8 +108,47 @@ export class ClinicianClient extends RecordClient {
   }
 
   /**
-   * Only the audited `openRecord` transaction, without fetching or decrypting: what a break-glass
-   * responder (who holds no wrapped key) or an integration that only logs access calls.
+   * Open a record version in an emergency, through the emergency key `custodian`: the audited
+   * `openRecord` transaction (a refusal throws the decoded reason, e.g. an `AccessDeniedError`
+   * `NoBreakGlassWindow`, and nothing is fetched), then fetch the anchored envelope and check it hashes
+   * to the record id. If one of the member's keys is a reader it is decrypted as usual. Otherwise, if
+   * the open took the break-glass path, the custodian is asked to release the key because of this open
+   * transaction; the released copy must be the anchored envelope plus one wrapped key for this member
+   * (same header, same body ciphertext, every other wrapped key unchanged) before it is decrypted.
+   *
+   * @throws KeyReleaseRefusedError when the custodian refuses (its `reason` says why).
+   * @throws ReleasedCopyMismatchError (an IntegrityError) when the released copy is not the anchored
+   *   envelope plus a key for this member; IntegrityError when any byte does not verify.
+   * @throws NotAReaderError when the member holds no key and the open was not a break-glass open.
+   */
+  async openRecordInEmergency(
+    recordId: string,
+    custodian: KeyReleaseService,
+    options: EmergencyOpenOptions = {},
+  ): Promise<EmergencyOpenedRecord> {
+    const access = await this.auditOpen(recordId, options.purpose ?? Purpose.Emergency);
+    const record = await this.record(access.recordId);
+    const anchored = await this.fetchEnvelope(record);
+    const readers = inspectEnvelope(anchored).readers;
+    const myKeys = this.keys.map((k) => toHex(k.publicKey));
+    if (readers.some((k) => myKeys.includes(k))) {
+      return { ...this.decryptEnvelope(record, anchored), access, release: undefined };
+    }
+    if (access.path !== AccessPath.BreakGlass) throw new NotAReaderError(this.publicKey);
+    const release = await custodian.release({
+      recordId: access.recordId,
+      responder: this.address,
+      openTxHash: access.transaction.hash,
+    });
+    verifyReleasedCopy(record.recordId, anchored, release.envelope, myKeys);
+    const opened = this.decryptEnvelope(record, release.envelope);
+    // The version's readers and size are the anchored envelope's; the released copy is private.
+    return { ...opened, readerKeys: readers, envelopeSize: anchored.length, access, release };
+  }
+
+  /**
+   * Only the audited `openRecord` transaction, without fetching or decrypting: what an integration that
+   * only logs access calls.
    */
   async auditOpen(recordId: string, purpose: Purpose): Promise<RecordAccess> {
     const id = normalizeContentHash(recordId);

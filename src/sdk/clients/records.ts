@@ -10,7 +10,7 @@
  */
 import { getAddress, ZeroHash } from "ethers";
 import { IntegrityError, InvalidArgumentError } from "../../errors.js";
-import { toHex, utf8, type Hex } from "../../crypto/bytes.js";
+import { toHex, utf8, type BytesInput, type Hex } from "../../crypto/bytes.js";
 import {
   addReader,
   inspectEnvelope,
@@ -21,7 +21,7 @@ import {
 } from "../../crypto/envelope.js";
 import { NotAReaderError } from "../../crypto/errors.js";
 import { contentHash, normalizeContentHash, type ContentHash } from "../../crypto/hash.js";
-import type { MemberKeyPair } from "../../crypto/keys.js";
+import { encryptionKeyHex, type MemberKeyPair } from "../../crypto/keys.js";
 import type { BlobStore } from "../../store/blob-store.js";
 import { purposesInMask, RecordStatus, type Category } from "../constants.js";
 import {
@@ -44,14 +44,30 @@ export interface RecordClientOptions extends LedgerClientOptions {
    * the new pair first and older pairs after it: envelopes sealed before the rotation open with them.
    */
   readonly keys: MemberKeyPair | readonly MemberKeyPair[];
+  /**
+   * The hospital's emergency key custodian (see `custodian.ts` and the README, "Break-glass key
+   * release"): its X25519 public key is wrapped into every envelope this client seals, amends, shares
+   * to or rotates, so that a break-glass responder can have the key released after an audited open.
+   * Without it, envelopes hold no key a responder could ever obtain.
+   */
+  readonly emergencyCustodian?: EmergencyCustodianKey;
 }
 
-/** Why an account holds a wrapped key of a record. */
-export type ReaderRole = "patient" | "author" | "grantee";
+/** The public half of the emergency key custodian's X25519 key pair, as given to writers. */
+export interface EmergencyCustodianKey {
+  /** 32-byte X25519 public key, as bytes or bytes32 hex. */
+  readonly publicKey: BytesInput;
+}
+
+/** Why a reader holds a wrapped key of a record. */
+export type ReaderRole = "patient" | "author" | "grantee" | "custodian";
 
 /** One reader a record key is wrapped for. */
 export interface RecordReader {
-  /** The reader's account; undefined for a key no member published (never the case for SDK envelopes). */
+  /**
+   * The reader's account; undefined for the emergency key custodian (not a member) and for a key no
+   * member published.
+   */
   readonly account: string | undefined;
   /** The X25519 public key the key is wrapped to (bytes32 hex, lower case). */
   readonly publicKey: Hex;
@@ -120,6 +136,8 @@ export abstract class RecordClient extends LedgerClient {
   readonly store: BlobStore;
   /** The member's key pairs, current first. */
   readonly keys: readonly MemberKeyPair[];
+  /** The emergency key custodian's public key (bytes32 hex) wrapped into every new version, if any. */
+  readonly custodianPublicKey: Hex | undefined;
 
   protected constructor(options: RecordClientOptions, address: string) {
     super(options, address);
@@ -128,6 +146,9 @@ export abstract class RecordClient extends LedgerClient {
       ? [...(options.keys as readonly MemberKeyPair[])]
       : [options.keys as MemberKeyPair];
     if (this.keys.length === 0) throw new InvalidArgumentError("at least one key pair is required");
+    const custodian = options.emergencyCustodian;
+    this.custodianPublicKey =
+      custodian === undefined ? undefined : encryptionKeyHex(custodian.publicKey);
   }
 
   /** The current public key (bytes32 hex), the one to register on chain. */
@@ -164,7 +185,8 @@ export abstract class RecordClient extends LedgerClient {
    * The accounts a new version of `patient`'s `category` record is sealed for: the patient, this client's
    * member (the author), and every grantee whose consent is live, covers the category and whose role may
    * read it (`hasAccess` for one of the grant's purposes). Grantees are found from the patient's
-   * `ConsentGranted` / `ConsentRevoked` events and checked with `consentOf` and `hasAccess` now.
+   * `ConsentGranted` / `ConsentRevoked` events and checked with `consentOf` and `hasAccess` now. When the
+   * client has an `emergencyCustodian`, its key comes last (role `"custodian"`, no account).
    */
   async readersFor(patient: string, category: Category): Promise<RecordReader[]> {
     const patientAddress = getAddress(patient);
@@ -182,6 +204,9 @@ export abstract class RecordClient extends LedgerClient {
     }
     for (const grantee of await this.liveGrantees(patientAddress, category)) {
       add({ account: grantee, publicKey: await this.encryptionKeyOf(grantee), role: "grantee" });
+    }
+    if (this.custodianPublicKey !== undefined) {
+      add({ account: undefined, publicKey: this.custodianPublicKey, role: "custodian" });
     }
     return [...readers.values()];
   }
@@ -251,7 +276,7 @@ export abstract class RecordClient extends LedgerClient {
    * @throws NotAReaderError (a WrongKeyError) when none of the member's keys holds a wrapped key.
    * @throws IntegrityError when any byte of the envelope does not verify.
    */
-  private decryptEnvelope(record: OnChainRecord, envelope: Uint8Array): DecryptedRecord {
+  protected decryptEnvelope(record: OnChainRecord, envelope: Uint8Array): DecryptedRecord {
     const key = this.readerKey(inspectEnvelope(envelope));
     const opened = openEnvelope(envelope, key.privateKey, bindingOf(record));
     const body = opened.body;
@@ -342,7 +367,13 @@ export abstract class RecordClient extends LedgerClient {
           account: owner,
           publicKey: k,
           role:
-            owner === record.patient ? "patient" : owner === record.author ? "author" : "grantee",
+            k === this.custodianPublicKey
+              ? "custodian"
+              : owner === record.patient
+                ? "patient"
+                : owner === record.author
+                  ? "author"
+                  : "grantee",
         };
       }),
       { account: getAddress(account), publicKey, role: "grantee" },
@@ -408,7 +439,7 @@ export abstract class RecordClient extends LedgerClient {
   }
 
   /** The member key pair that is a reader of the envelope. */
-  private readerKey(info: EnvelopeInfo): MemberKeyPair {
+  protected readerKey(info: EnvelopeInfo): MemberKeyPair {
     const readers = new Set(info.readers);
     const key = this.keys.find((k) => readers.has(toHex(k.publicKey)));
     if (key === undefined) throw new NotAReaderError(this.publicKey);
