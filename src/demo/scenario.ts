@@ -2,7 +2,9 @@
  * The CareLedger demo scenario (issues 2, 3 and 4), as a function so `scripts/demo.ts` prints it and a
  * test runs it against a fresh in-process network. Records are real: FHIR-like JSON sealed in CLE1
  * envelopes for their readers, kept in a filesystem blob store, anchored by hash, opened through the
- * audited transaction and decrypted by the SDK clients, and re-keyed when the patient revokes. It
+ * audited transaction and decrypted by the SDK clients, re-keyed when the patient revokes, and read in
+ * an emergency by a break-glass responder whose key the emergency key custodian releases because of
+ * the audited open. It
  * throws a {@link DemoExpectationError} the moment anything differs from the story: a call that should
  * pass reverts, a refusal that should happen does not, a decrypted body differs from the one sealed, or
  * the audit trail recomputed from the events differs from the heads on chain.
@@ -25,8 +27,14 @@ import { AdminClient } from "../sdk/clients/admin.js";
 import { AuditorClient } from "../sdk/clients/auditor.js";
 import type { SentTransaction } from "../sdk/clients/base.js";
 import { ClinicianClient } from "../sdk/clients/clinician.js";
+import {
+  EmergencyKeyCustodian,
+  MemoryReleaseLog,
+  reconcileReleases,
+  type ReleaseLogEntry,
+} from "../sdk/clients/custodian.js";
 import { PatientClient } from "../sdk/clients/patient.js";
-import type { AnchoredRecord, RotatedRecord } from "../sdk/clients/records.js";
+import type { AnchoredRecord, RecordReader, RotatedRecord } from "../sdk/clients/records.js";
 import {
   AccessPath,
   Category,
@@ -120,8 +128,10 @@ export interface DemoEncryptedRecord {
   /** The version it supersedes (zero hash for a new record). */
   readonly supersedes: string;
   readonly envelopeSize: number;
-  /** Accounts holding a wrapped key. */
+  /** Member accounts holding a wrapped key. */
   readonly readers: readonly string[];
+  /** The emergency key custodian holds a wrapped key too (for break-glass release). */
+  readonly custodian: boolean;
   /** Every read of it in the demo decrypted to exactly the body sealed. */
   readonly decryptedMatches: boolean;
 }
@@ -141,6 +151,11 @@ export interface DemoResult {
   readonly encrypted: boolean;
   /** The encrypted records and their versions, in the order stored (empty with a custom `seal`). */
   readonly records: readonly DemoEncryptedRecord[];
+  /**
+   * The emergency key custodian's release log: one entry per key released to a break-glass responder
+   * (empty with a custom `seal`).
+   */
+  readonly keyReleases: readonly ReleaseLogEntry[];
   /** Blob store reads attempted by refused opens (0: nothing is fetched before the chain allows it). */
   readonly fetchesByRefusedOpens: number;
   /** The signed-consent step: patient 2's relayed grant, the minor's guardian. */
@@ -273,6 +288,10 @@ async function runScenario(options: DemoOptions, backing: BlobStore): Promise<De
   const nameOf = (account: string): string => names.get(account) ?? shortHex(account);
   const namesOf = (accounts: readonly (string | undefined)[]): string =>
     accounts.map((a) => (a === undefined ? "?" : nameOf(a))).join(", ");
+  const readerNames = (readers: readonly RecordReader[]): string =>
+    readers
+      .map((r) => (r.role === "custodian" ? "custodian" : nameOf(r.account ?? "?")))
+      .join(", ");
 
   const steps: DemoStep[] = [];
   const refusals: DemoRefusal[] = [];
@@ -371,7 +390,8 @@ async function runScenario(options: DemoOptions, backing: BlobStore): Promise<De
       recordId: anchored.recordId,
       supersedes: anchored.supersedes,
       envelopeSize: anchored.envelopeSize,
-      readers: anchored.readers.map((r) => r.account ?? "?"),
+      readers: anchored.readers.filter((r) => r.role !== "custodian").map((r) => r.account ?? "?"),
+      custodian: anchored.readers.some((r) => r.role === "custodian"),
       decryptedMatches,
     };
     records.push(record);
@@ -431,7 +451,29 @@ async function runScenario(options: DemoOptions, backing: BlobStore): Promise<De
       asRegistrar.onboardMember({ account, role, orgId, publicKey: keys.publicKey }),
     );
   }
-  const base = { ledger, store, fromBlock: deployment.deploymentBlock };
+  // The hospital's emergency key custodian: a service with its own X25519 key pair (a key file in
+  // production) that writers wrap every envelope for, and that releases a record key to a responder
+  // only because of an audited break-glass open on chain, checked on its own provider.
+  let custodian: EmergencyKeyCustodian | undefined;
+  if (encrypted) {
+    if (provider === null) throw new DemoExpectationError("the admin signer has no provider");
+    custodian = new EmergencyKeyCustodian({
+      ledgerAddress: deployment.address,
+      provider,
+      store,
+      keys: generateMemberKeyPair(),
+      log: new MemoryReleaseLog(),
+    });
+    note(
+      `emergency key custodian ${shortHex(custodian.publicKey)}: wrapped into every envelope, releases keys only for audited break-glass opens`,
+    );
+  }
+  const base = {
+    ledger,
+    store,
+    fromBlock: deployment.deploymentBlock,
+    ...(custodian === undefined ? {} : { emergencyCustodian: { publicKey: custodian.publicKey } }),
+  };
   const clinician = (signer: Signer, account: string): Promise<ClinicianClient> =>
     ClinicianClient.connect({ ...base, signer, keys: keysOf.get(account) as MemberKeyPair });
   const asDoctor = await clinician(doctor, addr.doctor);
@@ -482,7 +524,7 @@ async function runScenario(options: DemoOptions, backing: BlobStore): Promise<De
       anchored,
     };
     note(
-      `sealed a FHIR Observation (LOINC 2345-7) of ${labRecord.body.length} bytes in a ${anchored.envelopeSize}-byte envelope for ${namesOf(anchored.readers.map((r) => r.account))}`,
+      `sealed a FHIR Observation (LOINC 2345-7) of ${labRecord.body.length} bytes in a ${anchored.envelopeSize}-byte envelope for ${readerNames(anchored.readers)}`,
     );
     note(`stored off chain; content hash ${anchored.recordId} is the record id`);
     done(
@@ -548,7 +590,7 @@ async function runScenario(options: DemoOptions, backing: BlobStore): Promise<De
       anchored.transaction.gasUsed,
     );
     note(
-      `${anchored.envelopeSize}-byte envelope for ${namesOf(anchored.readers.map((r) => r.account))} (the doctor's grant covers medications)`,
+      `${anchored.envelopeSize}-byte envelope for ${readerNames(anchored.readers)} (the doctor's grant covers medications)`,
     );
     const read = await attempt("patient 1 reads the medication update", "", () =>
       asPatient1.openRecord(anchored.recordId),
@@ -620,7 +662,7 @@ async function runScenario(options: DemoOptions, backing: BlobStore): Promise<De
         rotated.transaction.gasUsed,
       );
       note(
-        `new data key, new ${rotated.envelopeSize}-byte envelope for ${namesOf(rotated.readers.map((r) => r.account))}; doctor's key removed`,
+        `new data key, new ${rotated.envelopeSize}-byte envelope for ${readerNames(rotated.readers)}; doctor's key removed`,
       );
     }
     if (rotations.length !== 2) {
@@ -682,11 +724,25 @@ async function runScenario(options: DemoOptions, backing: BlobStore): Promise<De
   );
   const incidentId = declared.incidentId;
   note(`incident #${incidentId}, justification hash ${shortHex(justification)}`);
-  const responderOpen = await attempt(
-    "responder opens the lab result for emergency treatment",
-    "openRecord",
-    () => asResponder.auditOpen(lab.contentHash, Purpose.Emergency),
-  );
+  // With encryption the responder reads the current version of the lab result (the rotated one)
+  // through the custodian; without, the open is audited only.
+  const emergencyRead =
+    custodian === undefined
+      ? undefined
+      : await attempt(
+          "responder opens the lab result for emergency treatment",
+          "openRecord",
+          async () =>
+            asResponder.openRecordInEmergency(
+              await asResponder.latestVersionOf(lab.contentHash),
+              custodian,
+            ),
+        );
+  const responderOpen =
+    emergencyRead?.access ??
+    (await attempt("responder opens the lab result for emergency treatment", "openRecord", () =>
+      asResponder.auditOpen(lab.contentHash, Purpose.Emergency),
+    ));
   done(
     "responder opens the lab result for emergency treatment",
     "openRecord",
@@ -699,10 +755,23 @@ async function runScenario(options: DemoOptions, backing: BlobStore): Promise<De
     "the responder's open",
   );
   note(`RecordOpened: access path ${accessPathLabel(AccessPath.BreakGlass)} (flagged for review)`);
-  if (encrypted) {
+  if (emergencyRead !== undefined) {
+    const release = emergencyRead.release;
+    if (release === undefined || release.incidentId !== incidentId) {
+      throw new DemoExpectationError("the custodian should release the key under the incident");
+    }
+    const text = emergencyRead.text();
+    expectBody("the responder's emergency read", text, LAB_RESULT_BODY);
     note(
-      "the envelope holds no key for a responder: break-glass is audited access, not decryption",
+      `no key for a responder in version ${shortHex(emergencyRead.recordId)}: asked the emergency key custodian`,
     );
+    note(
+      `key released because of tx ${release.openTxHash} (break-glass RecordOpened by the responder, incident #${release.incidentId}, window open until ${isoTime(release.windowExpiresAt)})`,
+    );
+    note(
+      "released copy = anchored envelope + one key for the responder: same header and body ciphertext, checked",
+    );
+    note(`decrypted: ${describeObservation(text)}; the body matches the one sealed`);
   }
   const pending = await asAuditor.pendingIncidents();
   note(
@@ -748,6 +817,26 @@ async function runScenario(options: DemoOptions, backing: BlobStore): Promise<De
   if (BigInt(patient2Head) !== 0n)
     throw new DemoExpectationError("patient 2's audit head should still be zero");
   log("  ✓ the trail is complete and unedited: recomputed heads equal the heads on chain");
+  const keyReleases = custodian === undefined ? [] : await custodian.releases();
+  if (custodian !== undefined) {
+    // Every key the custodian released must answer one flagged open of the trail.
+    const reconciled = reconcileReleases(keyReleases, audit.entries);
+    if (
+      keyReleases.length !== 1 ||
+      reconciled.matched.length !== keyReleases.length ||
+      reconciled.unmatched.length + reconciled.duplicates.length > 0
+    ) {
+      throw new DemoExpectationError(
+        `the custodian's release log (${keyReleases.length} entries) should match one break-glass open`,
+      );
+    }
+    for (const { release, open } of reconciled.matched) {
+      note(
+        `custodian release log: key of ${shortHex(release.recordId)} to ${nameOf(release.responder)} for open tx ${shortHex(release.openTxHash)} = trail entry in block ${open.blockNumber}`,
+      );
+    }
+    log("  ✓ every key the custodian released matches a flagged open in the trail");
+  }
 
   heading("10. Consent without gas: a signed grant, and a guardian for a minor");
   await sendVia(`onboard minor ${shortHex(addr.minor)}`, () =>
@@ -804,7 +893,7 @@ async function runScenario(options: DemoOptions, backing: BlobStore): Promise<De
             r.label,
             r.recordId,
             `${r.envelopeSize} B`,
-            namesOf(r.readers),
+            `${namesOf(r.readers)}${r.custodian ? ", custodian" : ""}`,
             r.decryptedMatches ? "yes" : "-",
           ]),
         ),
@@ -827,6 +916,7 @@ async function runScenario(options: DemoOptions, backing: BlobStore): Promise<De
     audit,
     encrypted,
     records,
+    keyReleases,
     fetchesByRefusedOpens,
     signedConsent,
   };

@@ -51,6 +51,9 @@ describe("demo scenario (npm run demo)", function () {
     expect(output).to.include("== 9. The auditor checks the trail ==");
     expect(output).to.include("may not read labs (role policy)");
     expect(output).to.include("recomputed heads equal the heads on chain");
+    // The responder read the lab result: its key was released because of the flagged open.
+    expect(result.keyReleases.map((r) => r.incidentId)).to.deep.equal(["1"]);
+    expect(output).to.include(`key released because of tx ${result.keyReleases[0]?.openTxHash}`);
   });
 
   it("anchors whatever the sealing step produces (where envelope encryption plugs in)", async function () {

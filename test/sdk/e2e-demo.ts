@@ -1,7 +1,8 @@
 /**
  * `npm run demo` with real encryption: every record is a CLE1 envelope in the blob store, every read
- * decrypts to the body sealed, refusals fetch nothing, revocation rotates, the signed-consent step costs
- * the patient no gas, and nothing of the bodies reaches the chain.
+ * decrypts to the body sealed, refusals fetch nothing, revocation rotates, the break-glass responder
+ * reads through the emergency key custodian, the signed-consent step costs the patient no gas, and
+ * nothing of the bodies reaches the chain.
  */
 import { expect } from "chai";
 import { existsSync } from "node:fs";
@@ -13,7 +14,7 @@ import {
   runDemo,
   standInSeal,
 } from "../../src/demo/scenario.js";
-import { Category, RecordStatus } from "../../src/sdk/constants.js";
+import { AccessPath, Category, RecordStatus } from "../../src/sdk/constants.js";
 import { CareLedger__factory } from "../../typechain-types/index.js";
 import { findLeak, plaintextWindows, SpyStore } from "./clients-fixture.js";
 
@@ -46,13 +47,15 @@ describe("demo scenario with encrypted records (npm run demo)", function () {
     expect(med?.readers).to.have.members([patient1, nurse, doctor]);
     expect(rotatedLab?.readers).to.deep.equal([patient1]);
     expect(rotatedMed?.readers).to.have.members([patient1, nurse]);
+    // The emergency key custodian holds a key of every version, rotations included.
+    expect(result.records.map((r) => r.custodian)).to.deep.equal([true, true, true, true]);
 
     // The store holds each version's envelope, exactly the size reported, bound to patient 1.
     for (const record of result.records) {
       const envelope = store.peek(record.recordId);
       expect(envelope.length, record.label).to.equal(record.envelopeSize);
       expect(inspectEnvelope(envelope).patient).to.equal(patient1);
-      expect(inspectEnvelope(envelope).readers).to.have.length(record.readers.length);
+      expect(inspectEnvelope(envelope).readers).to.have.length(record.readers.length + 1);
     }
     const ledger = CareLedger__factory.connect(result.address, ethers.provider);
     const [first] = await ledger.recordOf(result.labRecordId);
@@ -62,6 +65,19 @@ describe("demo scenario with encrypted records (npm run demo)", function () {
       RecordStatus.Current,
       Category.Labs,
     ]);
+
+    // Break-glass: one key released, because of the responder's flagged open of the current lab version.
+    const flagged = result.audit.entries.filter(
+      (e) => e.action === "RecordOpened" && e.path === AccessPath.BreakGlass,
+    );
+    expect(flagged).to.have.length(1);
+    expect(result.keyReleases).to.have.length(1);
+    expect(result.keyReleases[0]).to.deep.include({
+      recordId: rotatedLab?.recordId,
+      responder: signers[6]?.address,
+      incidentId: result.incidentId.toString(),
+      openTxHash: flagged[0]?.transactionHash.toLowerCase(),
+    });
 
     expect(result.fetchesByRefusedOpens).to.equal(0);
     expect(result.refusals.map((r) => r.errorName)).to.deep.equal([
@@ -80,6 +96,15 @@ describe("demo scenario with encrypted records (npm run demo)", function () {
       "decrypted: Glucose [Mass/volume] in Serum (LOINC 2345-7) = 95 mg/dL",
     );
     expect(output).to.include("blob store reads for the refused open: 0");
+    expect(output).to.include(
+      `key released because of tx ${result.keyReleases[0]?.openTxHash} (break-glass RecordOpened`,
+    );
+    expect(output).to.include(
+      "decrypted: Glucose [Mass/volume] in Serum (LOINC 2345-7) = 95 mg/dL; the body matches",
+    );
+    expect(output).to.include(
+      "every key the custodian released matches a flagged open in the trail",
+    );
     expect(output).to.include("== 10. Consent without gas");
     expect(output).to.include("patient 2 paid no gas");
 
@@ -108,6 +133,7 @@ describe("demo scenario with encrypted records (npm run demo)", function () {
     const result = await runDemo({ signers, log: silent, seal: standInSeal });
     expect(result.encrypted).to.equal(false);
     expect(result.records).to.deep.equal([]);
+    expect(result.keyReleases).to.deep.equal([]);
     expect(result.steps.map((s) => s.functionName)).to.not.include("amendRecord");
     expect(result.steps).to.have.length(22);
     expect(result.audit.matchesChain).to.equal(true);
