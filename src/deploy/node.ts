@@ -164,7 +164,17 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
   let args: string[];
   if (anvil !== undefined) {
     command = anvil;
-    args = ["--host", host, "--port", String(port), "--chain-id", String(chainId)];
+    // 20 dev accounts, as `hardhat node` has (the demo alone needs 11); the first 10 are anvil's usual ones.
+    args = [
+      "--host",
+      host,
+      "--port",
+      String(port),
+      "--chain-id",
+      String(chainId),
+      "--accounts",
+      "20",
+    ];
     if (options.zeroGas ?? true) {
       args.push("--gas-price", "0", "--base-fee", "0", "--disable-min-priority-fee");
     }
