@@ -30,11 +30,12 @@ interface IAuditedAccess {
     /// @return path why it was allowed
     function openRecord(bytes32 recordId, uint8 purpose) external returns (AccessPath path);
 
-    /// @notice What `openRecord(recordId, purpose)` from `accessor` would do now, without auditing it.
-    /// For user interfaces only: release keys on the audited transaction, not on this.
+    /// @notice What `openRecord(recordId, purpose)` from `accessor` would do now, without auditing it: the path, or
+    /// `None` where the access check would refuse. Bad input reverts as in `openRecord` (`RecordNotFound`,
+    /// `InvalidPurpose`). For user interfaces only: release keys on the audited transaction, not on this.
     /// @param recordId the record version
     /// @param accessor who would open it
     /// @param purpose purpose-of-use index
-    /// @return path the path it would take, `None` if it would revert
+    /// @return path the path it would take, `None` if the access check would refuse
     function canOpen(bytes32 recordId, address accessor, uint8 purpose) external view returns (AccessPath path);
 }
