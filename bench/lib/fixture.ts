@@ -1,0 +1,257 @@
+/**
+ * The benchmark's chain state: one CareLedger and the actors that use it, on any ethers signer set
+ * (Hardhat's in-process network or an out-of-process node).
+ *
+ * The setup is deterministic (same accounts, same deployment address, same ids), so the gas of every
+ * measured operation is the same on every run: the regression guard depends on that.
+ */
+import {
+  type ContractTransactionResponse,
+  type Provider,
+  type Signer,
+  type TransactionReceipt,
+  type TypedDataDomain,
+} from "ethers";
+import { GRANT_CONSENT_TYPES } from "../../src/consent/typedData.js";
+import {
+  ALL_PURPOSES,
+  CLINICAL_CATEGORIES,
+  Category,
+  DEFAULT_ROLE_POLICIES,
+  Purpose,
+  Role,
+  categoryMask,
+  purposeMask,
+} from "../../src/sdk/constants.js";
+import { type CareLedger, CareLedger__factory } from "../../typechain-types/index.js";
+import { freshHash } from "./ids.js";
+
+export { Category, Purpose, Role };
+
+/** The category and purpose sets the bench grants, narrows to and toggles. */
+export const Masks = {
+  clinical: CLINICAL_CATEGORIES,
+  labs: categoryMask(Category.Labs),
+  allPurposes: ALL_PURPOSES,
+  treatmentAndPayment: purposeMask(Purpose.Treatment, Purpose.Payment),
+  /** The default nurse read set and the same plus imaging: the two values `setRolePolicy` alternates. */
+  nurseRead: DEFAULT_ROLE_POLICIES[Role.Nurse].read,
+  nurseReadWithImaging: DEFAULT_ROLE_POLICIES[Role.Nurse].read | categoryMask(Category.Imaging),
+  nurseWrite: DEFAULT_ROLE_POLICIES[Role.Nurse].write,
+} as const;
+
+/** Far-future times, fixed so calldata never depends on the clock (2096 and 2099). */
+export const FAR_EXPIRY = 4_000_000_000;
+export const FARTHER_EXPIRY = 4_100_000_000;
+export const SIGNATURE_DEADLINE = 4_000_000_000n;
+export const HOSPITAL_ORG_ID = 1;
+export const BREAK_GLASS_MAX_DURATION = 4 * 3600;
+export const BREAK_GLASS_DURATION = 3600;
+
+export interface BenchActors {
+  readonly admin: Signer;
+  readonly registrar: Signer;
+  readonly patient: Signer;
+  readonly doctor: Signer;
+  readonly auditor: Signer;
+  readonly responder: Signer;
+  /** Submits signed grants and bulk batches it does not sign itself. */
+  readonly relayer: Signer;
+}
+
+export interface BenchLedger {
+  readonly ledger: CareLedger;
+  readonly provider: Provider;
+  readonly actors: BenchActors;
+  readonly addresses: { readonly [K in keyof BenchActors]: string };
+  readonly domain: TypedDataDomain;
+  /** A current record of `actors.patient`, anchored by `actors.doctor`, that the opens read. */
+  readonly record0: string;
+  /** Source of fresh ids: every measurement and bulk step takes the next numbers. */
+  readonly sequence: { next: number };
+}
+
+/** A transaction failed: its receipt is missing or has status 0. */
+export class BenchTransactionError extends Error {
+  constructor(readonly what: string) {
+    super(`benchmark transaction failed: ${what}`);
+    this.name = "BenchTransactionError";
+  }
+}
+
+/** Wait for `tx` and return its receipt, or throw if it reverted. */
+export async function mined(
+  what: string,
+  tx: Promise<ContractTransactionResponse>,
+): Promise<TransactionReceipt> {
+  const receipt = await (await tx).wait();
+  if (receipt === null || receipt.status !== 1) throw new BenchTransactionError(what);
+  return receipt;
+}
+
+/** The grant a patient signs for `grantWithSig`. */
+export interface SignedGrant {
+  readonly patient: string;
+  readonly grantee: string;
+  readonly categories: number;
+  readonly purposes: number;
+  readonly expiresAt: number;
+  readonly nonce: bigint;
+  readonly deadline: bigint;
+}
+
+/** Sign `grant` as EIP-712 typed data; the signer must be the patient. */
+export async function signGrant(
+  signer: Signer,
+  domain: TypedDataDomain,
+  grant: SignedGrant,
+): Promise<string> {
+  return signer.signTypedData(domain, GRANT_CONSENT_TYPES, { ...grant });
+}
+
+/** `grantWithSig` arguments: patient, grantee, categories, purposes, expiresAt, nonce, deadline, signer, signature. */
+export type GrantWithSigArgs = [
+  string,
+  string,
+  number,
+  number,
+  number,
+  bigint,
+  bigint,
+  string,
+  string,
+];
+
+/** `grantWithSig` arguments for `grant` signed by its patient. */
+export function grantWithSigArgs(grant: SignedGrant, signature: string): GrantWithSigArgs {
+  return [
+    grant.patient,
+    grant.grantee,
+    grant.categories,
+    grant.purposes,
+    grant.expiresAt,
+    grant.nonce,
+    grant.deadline,
+    grant.patient,
+    signature,
+  ];
+}
+
+/** CareLedger constructor arguments: admin, admin transfer delay, registrar, break-glass max duration. */
+export type LedgerConstructorArgs = [string, number, string, number];
+
+/** Deploys CareLedger from `deployer`; returns its address. */
+export type DeployLedger = (deployer: Signer, args: LedgerConstructorArgs) => Promise<string>;
+
+/** Deploy with the TypeChain factory (the bytecode of the last `hardhat build`). */
+export async function deployFromFactory(
+  deployer: Signer,
+  args: LedgerConstructorArgs,
+): Promise<string> {
+  const deployed = await new CareLedger__factory(deployer).deploy(...args);
+  await deployed.waitForDeployment();
+  return deployed.getAddress();
+}
+
+/**
+ * Deploy CareLedger and set up the actors: an organisation, a patient, a doctor with the patient's
+ * consent, an auditor, an emergency responder; one earlier signed grant of the patient (so the next is a
+ * "later" signature) and one record. No record is opened yet: both audit heads are zero.
+ * `signers` needs 7 funded accounts.
+ */
+export async function setUpBench(
+  signers: readonly Signer[],
+  deploy: DeployLedger = deployFromFactory,
+): Promise<BenchLedger> {
+  const [admin, registrar, patient, doctor, auditor, responder, relayer] = signers;
+  if (relayer === undefined || admin === undefined || registrar === undefined) {
+    throw new RangeError("setUpBench needs 7 signers");
+  }
+  if (
+    patient === undefined ||
+    doctor === undefined ||
+    auditor === undefined ||
+    responder === undefined
+  ) {
+    throw new RangeError("setUpBench needs 7 signers");
+  }
+  const actors: BenchActors = { admin, registrar, patient, doctor, auditor, responder, relayer };
+  const addresses = {
+    admin: await admin.getAddress(),
+    registrar: await registrar.getAddress(),
+    patient: await patient.getAddress(),
+    doctor: await doctor.getAddress(),
+    auditor: await auditor.getAddress(),
+    responder: await responder.getAddress(),
+    relayer: await relayer.getAddress(),
+  };
+  const provider = admin.provider;
+  if (provider === null) throw new RangeError("the signers have no provider");
+
+  const address = await deploy(admin, [
+    addresses.admin,
+    2 * 24 * 3600,
+    addresses.registrar,
+    BREAK_GLASS_MAX_DURATION,
+  ]);
+  const ledger = CareLedger__factory.connect(address, admin);
+  const { chainId } = await provider.getNetwork();
+  const domain: TypedDataDomain = {
+    name: "CareLedger",
+    version: "1",
+    chainId,
+    verifyingContract: address,
+  };
+  const sequence = { next: 0 };
+
+  const asRegistrar = ledger.connect(registrar);
+  await mined("register organisation", asRegistrar.registerOrganization(HOSPITAL_ORG_ID));
+  const key = (i: number): string => freshHash("bench.fixture.key", i);
+  await mined(
+    "onboard patient",
+    asRegistrar.onboardMember(addresses.patient, Role.Patient, 0, key(0)),
+  );
+  await mined(
+    "onboard doctor",
+    asRegistrar.onboardMember(addresses.doctor, Role.Doctor, HOSPITAL_ORG_ID, key(1)),
+  );
+  await mined(
+    "onboard auditor",
+    asRegistrar.onboardMember(addresses.auditor, Role.Auditor, HOSPITAL_ORG_ID, key(2)),
+  );
+  await mined(
+    "onboard responder",
+    asRegistrar.onboardMember(
+      addresses.responder,
+      Role.EmergencyResponder,
+      HOSPITAL_ORG_ID,
+      key(3),
+    ),
+  );
+  await mined(
+    "patient grants doctor",
+    ledger
+      .connect(patient)
+      .grantConsent(addresses.doctor, Masks.clinical, Masks.allPurposes, FAR_EXPIRY),
+  );
+  const earlier: SignedGrant = {
+    patient: addresses.patient,
+    grantee: addresses.auditor,
+    categories: Masks.clinical,
+    purposes: Masks.treatmentAndPayment,
+    expiresAt: FAR_EXPIRY,
+    nonce: 0n,
+    deadline: SIGNATURE_DEADLINE,
+  };
+  const signature = await signGrant(patient, domain, earlier);
+  await mined(
+    "earlier signed grant",
+    ledger.connect(relayer).grantWithSig(...grantWithSigArgs(earlier, signature)),
+  );
+  const record0 = freshHash("bench.fixture.record", 0);
+  await mined(
+    "anchor record0",
+    ledger.connect(doctor).anchorRecord(addresses.patient, Category.Labs, record0),
+  );
+  return { ledger, provider, actors, addresses, domain, record0, sequence };
+}
