@@ -1,0 +1,66 @@
+/**
+ * `npm run bench [-- options]`: runs bench/index.ts under `hardhat run` (which compiles first and passes
+ * no script arguments), handing the options over as BENCH_* environment variables.
+ *
+ *   npm run bench                          every section, full sizes (4-5 minutes on 2 busy cores)
+ *   npm run bench -- --json out/bench.json also write the report as JSON
+ *   npm run bench -- --quick               levels 1,100 and a short node run (seconds)
+ *   npm run bench -- --levels 1,100,10000 --records 100,500,500 --no-node --no-offchain --verbose
+ */
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  options: {
+    json: { type: "string" },
+    levels: { type: "string" },
+    records: { type: "string" },
+    quick: { type: "boolean", default: false },
+    "no-node": { type: "boolean", default: false },
+    "no-offchain": { type: "boolean", default: false },
+    verbose: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+});
+
+if (values.help) {
+  console.log(
+    [
+      "npm run bench -- [--json <file>] [--quick] [--levels 1,100,10000] [--records seq,pipelined,batched] [--no-node] [--no-offchain] [--verbose]",
+      "  --json <file>   also write the report as JSON",
+      "  --quick         levels 1,100, 20/100/100 node records, no off-chain sections",
+      "  --levels        earlier items for 'flat as it grows' (empty string: skip)",
+      "  --records       records for the sequential, pipelined and batched node runs",
+      "  --no-node       skip the throughput section against anvil",
+      "  --no-offchain   skip bench/crypto.ts and bench/e2e.ts",
+      "  --verbose       print each operation's floor breakdown",
+    ].join("\n"),
+  );
+  process.exit(0);
+}
+
+const env: NodeJS.ProcessEnv = { ...process.env };
+if (values.quick) {
+  env.BENCH_LEVELS = "1,100";
+  env.BENCH_RECORDS = "20,100,100";
+  env.BENCH_OFFCHAIN = "0";
+}
+if (values.levels !== undefined) env.BENCH_LEVELS = values.levels;
+if (values.records !== undefined) env.BENCH_RECORDS = values.records;
+if (values["no-node"]) env.BENCH_NODE = "0";
+if (values["no-offchain"]) env.BENCH_OFFCHAIN = "0";
+if (values.verbose) env.BENCH_VERBOSE = "1";
+if (values.json !== undefined) env.BENCH_JSON = path.resolve(values.json);
+
+const require = createRequire(import.meta.url);
+const hardhat = path.join(path.dirname(require.resolve("hardhat/package.json")), "dist/src/cli.js");
+const child = spawn(process.execPath, [hardhat, "run", "bench/index.ts"], {
+  env,
+  stdio: "inherit",
+});
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
+child.on("exit", (code, signal) => {
+  process.exitCode = code ?? (signal === null ? 1 : 128);
+});
