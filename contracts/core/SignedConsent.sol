@@ -11,8 +11,9 @@ import {DelegateRegistry} from "./DelegateRegistry.sol";
 /// @title SignedConsent
 /// @notice Gasless consent for patients: EIP-712 signatures by the patient or a live delegate, relayed by anyone.
 /// @dev A signature is bound to one chain and one contract (EIP-712 domain), used once (the patient's sequential
-/// nonce), and only before its deadline. EOA signatures go through `ECDSA.recover` (rejects malleable high-s
-/// signatures); contract signers through ERC-1271 (`SignatureChecker`).
+/// nonce), and only before its deadline. A signature is first tried as an ECDSA signature of `signer` (malleable
+/// high-s signatures are refused); failing that, a `signer` with code is asked through ERC-1271 (`SignatureChecker`),
+/// which also covers EIP-7702 accounts.
 /// The nonce follows OpenZeppelin `Nonces` (same `nonces(address)` view and `InvalidAccountNonce` error) but lives
 /// in the patient's member slot: checking the patient and using the nonce is one storage access, which saves a
 /// cold read on every signed call and a zero-to-non-zero write on a patient's first signature.
@@ -98,11 +99,17 @@ abstract contract SignedConsent is DelegateRegistry, EIP712, ISignedConsent {
     ) private {
         if (block.timestamp > deadline) revert SignatureExpired(deadline, block.timestamp);
         bytes32 digest = _hashTypedDataV4(structHash);
-        if (signer.code.length == 0) {
-            address recovered = ECDSA.recoverCalldata(digest, signature);
-            if (recovered != signer) revert SignerMismatch(signer, recovered);
-        } else if (!SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature)) {
-            revert ERC1271SignatureRejected(signer);
+        // ECDSA first, as SignatureChecker does: the common EOA case never pays for a cold EXTCODESIZE.
+        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (err != ECDSA.RecoverError.NoError || recovered != signer) {
+            if (signer.code.length != 0) {
+                if (!SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature)) {
+                    revert ERC1271SignatureRejected(signer);
+                }
+            } else {
+                // Re-run to revert with ECDSA's own precise error (high-s, length, invalid), else a mismatch.
+                revert SignerMismatch(signer, ECDSA.recoverCalldata(digest, signature));
+            }
         }
         Member storage m = _members[patient];
         uint64 current = m.nonce;
