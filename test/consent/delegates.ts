@@ -4,7 +4,8 @@
  * `verifyLocally`.
  */
 import { expect } from "chai";
-import type { ContractTransactionResponse } from "ethers";
+import { type ContractTransactionResponse, ZeroAddress } from "ethers";
+import { pinNextTimestamp } from "../helpers/chain.js";
 import { network } from "hardhat";
 import {
   type SignedConsent,
@@ -55,6 +56,41 @@ async function guardianSignsGrant(
 }
 
 describe("Delegates (guardian of a minor)", function () {
+  describe("appointDelegate refuses bad input with the precise error", function () {
+    const cases = [
+      ["the zero address", "zero", 0x0f, 3600, "InvalidDelegate"],
+      ["the patient themself", "self", 0x0f, 3600, "InvalidDelegate"],
+      ["an empty scope", "guardian", 0, 3600, "InvalidCategories"],
+      ["a scope with an undefined category bit", "guardian", 0x200, 3600, "InvalidCategories"],
+      ["an expiry that is not in the future", "guardian", 0x0f, 0, "ExpiryNotInFuture"],
+    ] as const;
+    for (const [what, who, scope, lifetime, error] of cases) {
+      it(`${what}: ${error}`, async function () {
+        const f = await networkHelpers.loadFixture(fixture);
+        const delegate =
+          who === "zero" ? ZeroAddress : who === "self" ? f.minor.address : f.guardian.address;
+        const t = await pinNextTimestamp(connection);
+        const expiresAt = t + lifetime;
+        const args =
+          error === "InvalidDelegate"
+            ? [delegate]
+            : error === "InvalidCategories"
+              ? [scope]
+              : [expiresAt, t];
+        await expect(f.ledger.connect(f.minor).appointDelegate(delegate, scope, expiresAt))
+          .to.be.revertedWithCustomError(f.ledger, error)
+          .withArgs(...args);
+      });
+    }
+
+    it("a staff member cannot appoint a delegate: NotAPatient", async function () {
+      const f = await networkHelpers.loadFixture(fixture);
+      await expect(f.ledger.connect(f.doctor).appointDelegate(f.guardian.address, 0x0f, 2 ** 39))
+        .to.be.revertedWithCustomError(f.ledger, "NotAPatient")
+        .withArgs(f.doctor.address, 2);
+    });
+  });
+
   it("the delegation is stored with its scope and expiry", async function () {
     const f = await networkHelpers.loadFixture(fixture);
     const d = await f.ledger.delegationOf(f.minor.address, f.guardian.address);
