@@ -4,21 +4,22 @@
  * led to, and record a verdict.
  */
 import { getAddress } from "ethers";
-import type { AuditEntry, AuditRangeOptions, AuditVerification } from "../audit.js";
+import type {
+  AuditEntry,
+  AuditRangeOptions,
+  AuditVerification,
+  BreakGlassDeclaredEvent,
+} from "../audit.js";
 import { verifyAuditTrail } from "../audit.js";
 import { AccessPath, ReviewVerdict } from "../constants.js";
 import type { LedgerClientOptions, SentTransaction } from "./base.js";
 import { LedgerClient, signerAddress } from "./base.js";
 
-/** A break-glass incident with what happened under it. */
-export interface BreakGlassIncident {
-  readonly incidentId: bigint;
-  readonly patient: string;
-  readonly responder: string;
-  readonly justificationHash: string;
-  readonly openedAt: number;
-  /** The end of the window as declared. */
-  readonly expiresAt: number;
+/**
+ * A break-glass incident with what happened under it: the declared fields of its `BreakGlassDeclared`
+ * event (`expiresAt` is the end of the window as declared), plus its outcome.
+ */
+export interface BreakGlassIncident extends Omit<BreakGlassDeclaredEvent, "action"> {
   /**
    * When the window actually ends: `expiresAt`, or earlier if an unjustified verdict closed it or a
    * later break-glass of the same responder on the same patient replaced it.
