@@ -79,6 +79,7 @@ export interface UnsupportedElement {
  * the mapping never narrows or widens a consent to make it fit.
  */
 export class UnsupportedFhirConsentError extends InvalidArgumentError {
+  override readonly name = "UnsupportedFhirConsentError";
   readonly unsupported: readonly UnsupportedElement[];
 
   constructor(unsupported: readonly UnsupportedElement[]) {
@@ -91,5 +92,35 @@ export class UnsupportedFhirConsentError extends InvalidArgumentError {
       },
     );
     this.unsupported = unsupported;
+  }
+}
+
+/**
+ * A grant cannot be presented as FHIR because a time of it is not a FHIR dateTime (FHIR years have four
+ * digits: the latest instant is 9999-12-31T23:59:59Z, while the chain stores `uint40` seconds).
+ */
+export class FhirDateOutOfRangeError extends InvalidArgumentError {
+  override readonly name = "FhirDateOutOfRangeError";
+  /** Which time of the grant, e.g. `expiresAt`. */
+  readonly field: string;
+  /** The time, unix seconds. */
+  readonly seconds: bigint;
+
+  constructor(field: string, seconds: bigint) {
+    super(
+      `${field} ${seconds} is after 9999-12-31T23:59:59Z, the last FHIR dateTime; grant a shorter consent`,
+      { code: "FHIR_DATE_OUT_OF_RANGE" },
+    );
+    this.field = field;
+    this.seconds = seconds;
+  }
+}
+
+/** The EIP-712 proof carried in a FHIR `Consent` is malformed, or its signature is not the signer's. */
+export class ConsentProofError extends CareLedgerError {
+  override readonly name = "ConsentProofError";
+
+  constructor(message: string, options: CareLedgerErrorOptions = {}) {
+    super(`consent proof: ${message}`, "CONSENT_PROOF_INVALID", options);
   }
 }
