@@ -70,13 +70,13 @@ export function consentNarrativeDiv(f: NarrativeFacts): string {
   return `<div xmlns="${XHTML}">${lines.map((l) => `<p>${escape(l)}</p>`).join("")}</div>`;
 }
 
-/** Words that name each category and purpose in a narrative (lower case, matched as word prefixes). */
+/** Patterns that name each category and purpose in a narrative (lower case, matched from a word start). */
 const CATEGORY_WORDS: Readonly<Record<Category, readonly string[]>> = {
   0: ["demographic"],
   1: ["allerg"],
   2: ["medication", "prescription"],
   3: ["vital"],
-  4: ["lab", "laboratory"],
+  4: ["labs?\\b", "laborator"],
   5: ["imaging", "radiolog", "x-ray"],
   6: ["clinical note", "progress note", "clinical document"],
   7: ["billing", "claim", "financial"],
@@ -93,9 +93,7 @@ const NEGATION =
   /\b(not|no|never|without|deny|denies|denied|excluding|excludes|excluded|exclude|except|refuses?|withh[eo]ld)\b/;
 
 function mentions(sentence: string, words: readonly string[]): boolean {
-  return words.some((w) =>
-    new RegExp(`\\b${w.replace(/[-/\\^$*+?.()|[\]{}]/g, "\\$&")}`).test(sentence),
-  );
+  return words.some((w) => new RegExp(`\\b${w}`).test(sentence));
 }
 
 /** The text of an XHTML narrative, split into lower-case sentences. */

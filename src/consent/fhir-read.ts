@@ -403,7 +403,7 @@ function readProof(r: ConsentReader, root: Json, coded: CodedGrant): ConsentProo
       coded.expiresAt === m.expiresAt ||
       (coded.status === "inactive" && coded.expiresAt < m.expiresAt);
     const checks: [string, unknown, unknown, boolean][] = [
-      ["domain.chainId", d.chainId, r.chainId, d.chainId === r.chainId],
+      ["domain.chainId", d.chainId, r.chainId, BigInt(d.chainId) === r.chainId],
       ["patient", m.patient, coded.patient, [undefined, m.patient].includes(coded.patient)],
       ["grantee", m.grantee, coded.grantee, [undefined, m.grantee].includes(coded.grantee)],
       ["categories", m.categories, coded.categories, subset(m.categories, coded.categories)],

@@ -11,6 +11,7 @@ import {
   type ConsentGrant,
   FHIR_SYSTEMS,
   FhirDateOutOfRangeError,
+  GRANT_CONSENT_TYPES,
   type FhirR4,
   MAX_FHIR_SECONDS,
   type ToFhirOptions,
@@ -19,6 +20,7 @@ import {
   careLedgerCodeSystems,
   consentDomain,
   fromFhirConsent,
+  narrativeContradictions,
   signGrant,
   toFhirConsent,
 } from "../../src/consent/index.js";
@@ -57,15 +59,26 @@ const grant = (over: Partial<ConsentGrant> = {}): ConsentGrant => ({
 /** A grant signed by the patient's key (offline) and the options that carry its proof. */
 async function signedShape(): Promise<[ConsentGrant, Partial<ToFhirOptions>]> {
   const g = grant({ categories: 0x1ff, purposes: 0x09 });
-  const request = buildGrantRequest(consentDomain(CHAIN_ID, LEDGER), {
+  // The message is built from the SDK's own struct type, field by field, so this shape follows the
+  // signed struct whatever its fields are (addresses not named here are the signer, numbers are 0).
+  const known: Record<string, unknown> = {
     patient: g.patient,
     grantee: g.grantee,
     categories: g.categories,
     purposes: g.purposes,
     expiresAt: g.expiresAt,
-    nonce: 0n,
     deadline: T0 + 3600n,
-  });
+  };
+  const params = Object.fromEntries(
+    GRANT_CONSENT_TYPES.GrantConsent.map((f) => [
+      f.name,
+      known[f.name] ?? (f.type === "address" ? PATIENT : 0n),
+    ]),
+  );
+  const request = buildGrantRequest(
+    consentDomain(CHAIN_ID, LEDGER),
+    params as unknown as Parameters<typeof buildGrantRequest>[1],
+  );
   const signed = await signGrant(PATIENT_KEY, request);
   return [g, { ledger: LEDGER, proof: { signed, transactionHash: id("relay tx") } }];
 }
@@ -500,6 +513,19 @@ describe("FHIR R4 Consent conformance", function () {
         consent.text.div = `<div xmlns="http://www.w3.org/1999/xhtml"><p>${sentence}</p></div>`;
         expect(unsupported(consent), name).to.deep.equal(["Consent.text.div"]);
       }
+      // Medications for treatment: sentences that agree with the codes, or name nothing, pass.
+      const coded = { categories: 0x04, purposes: 0x01 };
+      for (const sentence of [
+        "Security labels and the hospital policy apply.",
+        "Psychiatric records are excluded.",
+        "Emergency treatment is not permitted.",
+        "Dr Jansen may use the patient's medication list for treatment.",
+        "Billing data is never shared.",
+      ])
+        expect(
+          narrativeContradictions(`<div><p>${sentence}</p></div>`, coded),
+          sentence,
+        ).to.deep.equal([]);
     });
   });
 });
