@@ -205,10 +205,11 @@ export interface ToFhirOptions {
   readonly proof?: ConsentProof | undefined;
   /**
    * `careledger` (default): `policyRule` OPTIN. `ihe-pcf`: the IHE PCF form, `policy.uri` instead of
-   * `policyRule` (PCF forbids it) and `organization` (PCF requires it; give {@link organization}).
+   * `policyRule` (PCF forbids it), with the `organization` and `performer` PCF requires (give
+   * {@link organization} and a grant whose `grantedBy` is known).
    */
   readonly form?: "careledger" | "ihe-pcf" | undefined;
-  /** `Consent.organization` (the custodian), required by the IHE PCF form. */
+  /** `Consent.organization` (the custodian; the chain does not record one), required by the IHE PCF form. */
   readonly organization?: Reference | undefined;
 }
 
@@ -342,8 +343,10 @@ export function toFhirConsent(grant: ConsentGrant, options: ToFhirOptions): Cons
   const patient = getAddress(grant.patient);
   const role = options.recipientRole ?? "IRCP";
   const pcf = options.form === "ihe-pcf";
-  if (pcf && options.organization === undefined)
-    throw new InvalidArgumentError("the IHE PCF form needs an organization (Consent.organization)");
+  if (pcf && (options.organization === undefined || grant.grantedBy === undefined))
+    throw new InvalidArgumentError(
+      "the IHE PCF form needs an organization (Consent.organization) and who gave the grant (grantedBy, Consent.performer)",
+    );
   const by = grant.grantedBy === undefined ? undefined : getAddress(grant.grantedBy);
   const performerType = by === patient ? "Patient" : (options.delegateType ?? "RelatedPerson");
   const proof = options.proof;
@@ -379,7 +382,7 @@ export function toFhirConsent(grant: ConsentGrant, options: ToFhirOptions): Cons
     patient: accountReference(chainId, patient, "Patient"),
     dateTime: fhirInstant(grant.grantedAt, "grantedAt"),
     ...(by === undefined ? {} : { performer: [accountReference(chainId, by, performerType)] }),
-    ...(pcf && options.organization !== undefined ? { organization: [options.organization] } : {}),
+    ...(options.organization === undefined ? {} : { organization: [options.organization] }),
     ...(proof === undefined ? {} : { sourceAttachment: proofAttachment(proof) }),
     ...(pcf ? { policy: [{ uri: CARELEDGER_POLICY_URI }] } : { policyRule: concept(POLICY_RULE) }),
   };

@@ -144,6 +144,8 @@ describe("FHIR R4 Consent conformance", function () {
         expect(toFhirConsent(back.grant, back).provision, name).to.deep.equal(
           toFhirConsent(ended, { chainId: CHAIN_ID, ...options }).provision,
         );
+        if (revokedAt === undefined)
+          expect(toFhirConsent(back.grant, back), name).to.deep.equal(consent);
       }
     });
 
@@ -497,6 +499,7 @@ describe("FHIR R4 Consent conformance", function () {
       const back = toFhirConsent(mapped.grant, mapped);
       expect(fhirValidationIssues(back)).to.deep.equal([]);
       expect(back.identifier).to.deep.equal(consent.identifier);
+      expect(back.organization).to.deep.equal(consent.organization);
       expect(fromFhirConsent(back, { chainId: CHAIN_ID, now: NOW }).grant).to.deep.equal(
         mapped.grant,
       );
