@@ -15,6 +15,7 @@ import {
   type ConsentGrant,
   FHIR_SYSTEMS,
   type FhirR4,
+  GRANT_CONSENT_TYPES,
   UnsupportedFhirConsentError,
   accountIdentifier,
   fromFhirConsent,
@@ -834,10 +835,13 @@ describe("FHIR R4 Consent mapping", function () {
   describe("on chain: signed grants carry their proof, revocations come from the event history", function () {
     it("a guardian's signed grant carries its EIP-712 proof, read back and verified from the resource alone", async function () {
       const f = await networkHelpers.loadFixture(signedConsentFixture);
+      // A struct that binds the signer names the guardian; one that does not, does not.
+      const bindsSigner = GRANT_CONSENT_TYPES.GrantConsent.some((x) => x.name === "signer");
       const request = await grantRequest(connection, f.ledger, {
         patient: f.minor.address,
         grantee: f.doctor.address,
         categories: 0x06,
+        ...(bindsSigner ? { signer: f.guardian.address } : {}),
       });
       const signed = await signGrant(f.guardian, request);
       const relayed = await relayGrant(f.ledger.connect(f.relayer), signed);
