@@ -899,6 +899,20 @@ describe("FHIR R4 Consent mapping", function () {
       expect((error as ConsentProofError).code).to.equal("CONSENT_PROOF_INVALID");
     });
 
+    it("the event history follows narrowing and extension, and matches storage", async function () {
+      const f = await networkHelpers.loadFixture(signedConsentFixture);
+      const now = BigInt(await networkHelpers.time.latest());
+      const asPatient = f.ledger.connect(f.patient);
+      await asPatient.grantConsent(f.doctor.address, 0x1ff, 0x1f, now + 3600n);
+      await asPatient.narrowConsent(f.doctor.address, 0x06, 0x09);
+      await asPatient.extendConsent(f.doctor.address, now + 7200n);
+      const history = await readGrantHistory(f.ledger, f.patient.address, f.doctor.address);
+      expect(history).to.deep.include({ categories: 0x06, purposes: 0x09, expiresAt: now + 7200n });
+      expect(history).to.deep.equal(
+        await readGrant(f.ledger, f.patient.address, f.doctor.address, f.patient.address),
+      );
+    });
+
     it("a smart-account patient's proof is verified through the wallet (ERC-1271); its revocation maps as inactive with the revoke time", async function () {
       const f = await networkHelpers.loadFixture(signedConsentFixture);
       const wallet = await f.smartWallet.getAddress();
