@@ -936,6 +936,15 @@ describe("FHIR R4 Consent mapping", function () {
         provider: connection.ethers.provider,
       });
       expect(verified).to.include({ signer: wallet, signerKind: "erc1271" });
+      await f.smartWallet.connect(f.walletOwner).setRejecting(true);
+      let refused: unknown;
+      await verifyFhirConsentSignature(consent, {
+        now,
+        provider: connection.ethers.provider,
+      }).catch((e: unknown) => (refused = e));
+      expect(refused).to.be.instanceOf(ConsentProofError);
+      expect((refused as Error).message).to.match(/refused the signature|did not answer/);
+      await f.smartWallet.connect(f.walletOwner).setRejecting(false);
 
       await networkHelpers.time.increase(600);
       const revoke = await signRevoke(
