@@ -16,6 +16,8 @@ export interface InputIssue {
 
 /** A consent request, signed request or wallet payload from outside failed validation. */
 export class InvalidConsentInputError extends InvalidArgumentError {
+  override readonly name: string = "InvalidConsentInputError";
+
   /** What was being read, e.g. `"signed consent"`. */
   readonly what: string;
   /** Every problem found, not just the first. */
@@ -40,6 +42,8 @@ export type DomainField = "name" | "version" | "chainId" | "verifyingContract";
  * (the digest differs); off chain the precise reason is known.
  */
 export class DomainMismatchError extends CareLedgerError {
+  override readonly name: string = "DomainMismatchError";
+
   readonly field: DomainField;
   readonly expected: string;
   readonly actual: string;
@@ -57,6 +61,8 @@ export class DomainMismatchError extends CareLedgerError {
 
 /** A relayed transaction did not produce a successful receipt and carried no revert reason. */
 export class RelayFailedError extends CareLedgerError {
+  override readonly name: string = "RelayFailedError";
+
   /** The transaction hash, when it was sent. */
   readonly hash: string | undefined;
 
@@ -79,6 +85,8 @@ export interface UnsupportedElement {
  * the mapping never narrows or widens a consent to make it fit.
  */
 export class UnsupportedFhirConsentError extends InvalidArgumentError {
+  override readonly name: string = "UnsupportedFhirConsentError";
+
   readonly unsupported: readonly UnsupportedElement[];
 
   constructor(unsupported: readonly UnsupportedElement[]) {

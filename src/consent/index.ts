@@ -8,6 +8,7 @@ export * from "./verify.js";
 export * from "./relay.js";
 export * from "./fhir.js";
 export * from "./errors.js";
+export * from "./summary.js";
 export { signedConsentDemoStep } from "./demo.js";
 export type * from "./demo.js";
 export type * as FhirR4 from "./fhir-r4.js";

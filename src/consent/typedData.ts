@@ -431,17 +431,29 @@ export function signRevoke(
 // JSON for wallets and for transport
 // ---------------------------------------------------------------------------------------------
 
-/** The typed-data payload of `eth_signTypedData_v4`; every integer is a decimal string. */
+/**
+ * The typed-data payload of `eth_signTypedData_v4`. Message integers are decimal strings; the domain's
+ * `chainId` is a number (wallets such as MetaMask reject a string), or a decimal string by option.
+ */
 export interface EthSignTypedDataV4Payload {
   readonly types: Record<string, TypedDataField[]>;
   readonly primaryType: "GrantConsent" | "RevokeConsent";
   readonly domain: {
     readonly name: string;
     readonly version: string;
-    readonly chainId: string;
+    readonly chainId: number | string;
     readonly verifyingContract: string;
   };
   readonly message: Record<string, string>;
+}
+
+/** Options of {@link toEthSignTypedDataV4Payload} / {@link toEthSignTypedDataV4Json}. */
+export interface EthSignTypedDataV4Options {
+  /**
+   * How the domain's `chainId` is written: `"number"` (default; a chain id beyond 2^53 - 1 stays a
+   * string) or `"string"` (decimal), for wallets that want either.
+   */
+  readonly chainId?: "number" | "string";
 }
 
 function decimalStrings(message: ConsentRequest["message"]): Record<string, string> {
@@ -451,7 +463,12 @@ function decimalStrings(message: ConsentRequest["message"]): Record<string, stri
 }
 
 /** The payload object a wallet signs with `eth_signTypedData_v4` (types include `EIP712Domain`). */
-export function toEthSignTypedDataV4Payload(request: ConsentRequest): EthSignTypedDataV4Payload {
+export function toEthSignTypedDataV4Payload(
+  request: ConsentRequest,
+  options: EthSignTypedDataV4Options = {},
+): EthSignTypedDataV4Payload {
+  const { chainId } = request.domain;
+  const asNumber = options.chainId !== "string" && chainId <= BigInt(Number.MAX_SAFE_INTEGER);
   const primaryType = consentPrimaryType(request.kind);
   return {
     types: { EIP712Domain: EIP712_DOMAIN_TYPE, ...consentTypes(request.kind) },
@@ -459,7 +476,7 @@ export function toEthSignTypedDataV4Payload(request: ConsentRequest): EthSignTyp
     domain: {
       name: request.domain.name,
       version: request.domain.version,
-      chainId: request.domain.chainId.toString(),
+      chainId: asNumber ? Number(chainId) : chainId.toString(),
       verifyingContract: request.domain.verifyingContract,
     },
     message: decimalStrings(request.message),
@@ -470,8 +487,11 @@ export function toEthSignTypedDataV4Payload(request: ConsentRequest): EthSignTyp
  * The JSON string to pass as the second parameter of `eth_signTypedData_v4`:
  * `provider.send("eth_signTypedData_v4", [signerAddress, json])`.
  */
-export function toEthSignTypedDataV4Json(request: ConsentRequest): string {
-  return JSON.stringify(toEthSignTypedDataV4Payload(request));
+export function toEthSignTypedDataV4Json(
+  request: ConsentRequest,
+  options: EthSignTypedDataV4Options = {},
+): string {
+  return JSON.stringify(toEthSignTypedDataV4Payload(request, options));
 }
 
 const fieldSchema = z.strictObject({ name: z.string(), type: z.string() });
