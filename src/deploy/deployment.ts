@@ -16,7 +16,7 @@
  * Reading and writing manifest files on disk is in `./manifest.js` (Node only).
  */
 import { getAddress, keccak256, toUtf8Bytes, type ContractRunner } from "ethers";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { CARE_LEDGER_ABI_HASH, careLedgerAbi } from "../abi/careLedger.js";
 import { CareLedgerError, type CareLedgerErrorOptions } from "../errors.js";
 import { careLedgerAt } from "../sdk/contract.js";
@@ -122,34 +122,35 @@ export class AbiMismatchError extends ManifestError {
   }
 }
 
-const address = z
-  .string()
-  .regex(/^0x[0-9a-fA-F]{40}$/)
-  .transform((value) => getAddress(value.toLowerCase()));
-const hash = z.string().regex(/^0x[0-9a-fA-F]{64}$/);
+const address = z.pipe(
+  z.string().check(z.regex(/^0x[0-9a-fA-F]{40}$/)),
+  z.transform((value) => getAddress(value.toLowerCase())),
+);
+const hash = z.string().check(z.regex(/^0x[0-9a-fA-F]{64}$/));
+const blockNumber = z.int().check(z.nonnegative());
+const nonEmpty = z.string().check(z.minLength(1));
 
 const contractSchema = z.object({
   address,
-  deploymentBlock: z.number().int().nonnegative(),
+  deploymentBlock: blockNumber,
   deploymentTxHash: hash,
-  artifact: z.string().min(1),
-  abiPath: z.string().min(1),
-  typechainFactory: z.string().min(1),
+  artifact: nonEmpty,
+  abiPath: nonEmpty,
+  typechainFactory: nonEmpty,
   abiHash: hash,
-  abiRef: z
-    .string()
-    .regex(/^[^#\s]+#[A-Za-z_$][\w$]*$/, "must be module#export")
-    .optional(),
-  abi: z.array(z.unknown()).optional(),
+  abiRef: z.optional(
+    z.string().check(z.regex(/^[^#\s]+#[A-Za-z_$][\w$]*$/, "must be module#export")),
+  ),
+  abi: z.optional(z.array(z.unknown())),
 });
 
 const manifestSchema = z.object({
   format: z.literal(MANIFEST_FORMAT),
-  chainId: z.number().int().positive(),
-  network: z.string().min(1),
-  deploymentId: z.string().min(1),
+  chainId: z.int().check(z.positive()),
+  network: nonEmpty,
+  deploymentId: nonEmpty,
   deployer: address,
-  deployedAt: z.string().min(1),
+  deployedAt: nonEmpty,
   contracts: z.object({ CareLedger: contractSchema }),
   parameters: z.record(z.string(), z.unknown()),
   transactions: z.array(
@@ -158,8 +159,8 @@ const manifestSchema = z.object({
       name: z.string(),
       hash,
       from: address,
-      to: address.optional(),
-      blockNumber: z.number().int().nonnegative(),
+      to: z.optional(address),
+      blockNumber,
       status: z.string(),
     }),
   ),
