@@ -128,6 +128,13 @@ describe("package: npm pack, install outside the repository, import and bundle",
     });
   });
 
+  it("loads `careledger/deploy` where Hardhat is installed (this repository, by package name)", async function () {
+    const specifier: string = "careledger/deploy"; // resolved through package.json exports to dist/
+    const deploy = (await import(specifier)) as Record<string, unknown>;
+    const names = ["careLedgerTasks", "buildCareLedgerModule", "writeManifest", "deployCareLedger"];
+    expect(names.filter((k) => deploy[k] !== undefined)).to.deep.equal(names);
+  });
+
   it("bundles `careledger/browser` with no Node built-in anywhere in its graph", function () {
     for (const b of bundles) expect(b.nodeImports, b.name).to.deep.equal([]);
     const whole = bundles.find((b) => b.name === WHOLE_BROWSER_CASE.name);
