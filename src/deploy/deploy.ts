@@ -161,9 +161,10 @@ export async function deployCareLedger(
           abiPath: path.relative(root, await hre.artifacts.getArtifactPath("CareLedger")),
           typechainFactory: `${artifact.contractName}__factory`,
           abiHash: abiHash(artifact.abi),
+          // the package's ./abi entry when it is the deployed ABI, else the ABI itself
           ...(abiHash(artifact.abi) === CARE_LEDGER_ABI_HASH
             ? { abiRef: CARE_LEDGER_ABI_REF }
-            : {}),
+            : { abi: artifact.abi }),
         },
       },
       parameters: {
