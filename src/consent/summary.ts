@@ -15,6 +15,8 @@ import {
   CATEGORY_LABELS,
   PURPOSE_COUNT,
   PURPOSE_LABELS,
+  type Category,
+  type Purpose,
 } from "../sdk/constants.js";
 import { InvalidConsentInputError } from "./errors.js";
 
@@ -77,7 +79,8 @@ const FIELD_LABELS: Readonly<Record<string, string>> = {
   issuedAt: "Signed at",
 };
 
-const TIME_FIELD = /(At|Until|deadline|expiry|expires|time)$/i;
+/** Integer fields shown as dates: `expiresAt`, `issuedAt`, `validUntil`, `deadline`, … */
+const TIME_FIELD = /(?:At|Until|Time|Expiry)$|^(?:deadline|expiry|timestamp)$/;
 
 function labelOf(field: string): string {
   return (
@@ -146,10 +149,13 @@ function formatValue(field: string, type: string | undefined, raw: unknown, f: F
   }
   const n = type === undefined || type.startsWith("uint") ? asBigInt(raw) : undefined;
   if (n !== undefined) {
-    if (/^categor/i.test(field))
+    // a set is a bitmask (`categories`), a single one an index (`category`)
+    if (field === "categories")
       return listText(maskLabels(n, CATEGORY_COUNT, CATEGORY_LABELS)) || "no records";
-    if (/^purpose/i.test(field))
+    if (field === "purposes")
       return listText(maskLabels(n, PURPOSE_COUNT, PURPOSE_LABELS)) || "no purpose";
+    if (field === "category") return CATEGORY_LABELS[Number(n) as Category] ?? n.toString();
+    if (field === "purpose") return PURPOSE_LABELS[Number(n) as Purpose] ?? n.toString();
     if (TIME_FIELD.test(field)) return f.time(n);
     return n.toString();
   }

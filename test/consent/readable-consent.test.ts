@@ -109,6 +109,8 @@ describe("readable consent", function () {
             { name: "issuedAt", type: "uint40" },
             { name: "signer", type: "address" },
             { name: "memoHash", type: "bytes32" },
+            { name: "purpose", type: "uint8" },
+            { name: "format", type: "uint8" },
           ],
         },
         message: {
@@ -116,13 +118,17 @@ describe("readable consent", function () {
           issuedAt: String(MARCH_2027 - 86_400n),
           signer: PATIENT,
           memoHash: `0x${"ab".repeat(32)}`,
+          purpose: "3",
+          format: "2",
         },
       };
       const lines = summarizeConsent(changed, { nameOf, timeZone: "Europe/Berlin" }).lines;
-      expect(lines.slice(-3)).to.deep.equal([
+      expect(lines.slice(-5)).to.deep.equal([
         { field: "issuedAt", label: "Signed at", value: "2027-02-28 01:00 Europe/Berlin" },
         { field: "signer", label: "Signed by", value: "Alice (0x7099…79C8)" },
         { field: "memoHash", label: "Memo Hash", value: `0x${"ab".repeat(32)}` },
+        { field: "purpose", label: "Purpose", value: "research" },
+        { field: "format", label: "Format", value: "2" },
       ]);
     });
 
