@@ -20,6 +20,7 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     "no-node": { type: "boolean", default: false },
     "no-offchain": { type: "boolean", default: false },
+    "no-bundle": { type: "boolean", default: false },
     verbose: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -28,13 +29,14 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(
     [
-      "npm run bench -- [--json <file>] [--quick] [--levels 1,100,10000] [--records seq,pipelined,batched] [--no-node] [--no-offchain] [--verbose]",
+      "npm run bench -- [--json <file>] [--quick] [--levels 1,100,10000] [--records seq,pipelined,batched] [--no-node] [--no-offchain] [--no-bundle] [--verbose]",
       "  --json <file>   also write the report as JSON",
       "  --quick         levels 1,100, 20/100/100 node records, no off-chain sections",
       "  --levels        earlier items for 'flat as it grows' (empty string: skip)",
       "  --records       records for the sequential, pipelined and batched node runs",
       "  --no-node       skip the throughput section against anvil",
       "  --no-offchain   skip bench/crypto.ts and bench/e2e.ts",
+      "  --no-bundle     skip the browser bundle sizes (bench/bundle.ts)",
       "  --verbose       print each operation's floor breakdown",
     ].join("\n"),
   );
@@ -51,6 +53,7 @@ if (values.levels !== undefined) env.BENCH_LEVELS = values.levels;
 if (values.records !== undefined) env.BENCH_RECORDS = values.records;
 if (values["no-node"]) env.BENCH_NODE = "0";
 if (values["no-offchain"]) env.BENCH_OFFCHAIN = "0";
+if (values["no-bundle"]) env.BENCH_BUNDLE = "0";
 if (values.verbose) env.BENCH_VERBOSE = "1";
 if (values.json !== undefined) env.BENCH_JSON = path.resolve(values.json);
 

@@ -10,12 +10,14 @@
  *   BENCH_RECORDS=100,500,500 records for the sequential, pipelined and batched node runs
  *   BENCH_WINDOWS=4,32       transactions in flight for the pipelined runs (automine node)
  *   BENCH_OFFCHAIN=0         skip the off-chain sections (bench/crypto.ts, bench/e2e.ts)
+ *   BENCH_BUNDLE=0           skip the bundle sizes (bench/bundle.ts)
  *   BENCH_VERBOSE=1          print each operation's floor breakdown
  */
 import { spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { network } from "hardhat";
+import { measureBundles } from "./bundle.js";
 import { type E2eBenchRow, runE2eBench } from "./e2e.js";
 import { compareToBaseline, readBaseline } from "./lib/baseline.js";
 import { measureBatches } from "./lib/batch.js";
@@ -58,6 +60,7 @@ const [sequentialRecords = 100, pipelinedRecords = 500, batchedRecords = 500] = 
 );
 const withNode = process.env.BENCH_NODE !== "0";
 const withOffchain = process.env.BENCH_OFFCHAIN !== "0";
+const withBundle = process.env.BENCH_BUNDLE !== "0";
 const verbose = process.env.BENCH_VERBOSE === "1";
 const jsonPath = process.env.BENCH_JSON;
 
@@ -175,6 +178,8 @@ const offchain: { readonly crypto: string; readonly e2e: readonly E2eBenchRow[] 
       }
     : null;
 
+const bundles = withBundle ? await section("bundle sizes", measureBundles) : null;
+
 const baseline = compareToBaseline(fresh.ops, await readBaseline());
 const operations = operationRows(fresh.iface, fresh.ops, baseline);
 const growthTable = growth === null ? [] : growthRows(fresh.ops, growth);
@@ -205,9 +210,11 @@ const report: BenchReport = {
   batches: batchRows(fresh.batches, fresh.ops),
   throughput,
   offchain,
+  bundles: bundles?.rows ?? null,
 };
 
 console.log(renderReport(report, verbose));
+if (bundles !== null) console.log(`\n${bundles.text}`);
 console.log(
   `\nbench ran in ${((performance.now() - t0) / 1000).toFixed(1)} s (${Object.entries(
     sectionSeconds,

@@ -13,12 +13,13 @@ export interface CareLedgerErrorOptions {
 
 /** Root of every error the CareLedger SDK throws deliberately. */
 export class CareLedgerError extends Error {
+  override readonly name: string = "CareLedgerError";
+
   /** Stable machine-readable code, e.g. `"INTEGRITY"`; subclasses set their own. */
   readonly code: string;
 
   constructor(message: string, code = "CARELEDGER", options: CareLedgerErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
     this.code = code;
   }
 }
@@ -29,6 +30,8 @@ export class CareLedgerError extends Error {
  * envelope. Data that fails an integrity check is never returned.
  */
 export class IntegrityError extends CareLedgerError {
+  override readonly name: string = "IntegrityError";
+
   constructor(message: string, options: CareLedgerErrorOptions & { code?: string } = {}) {
     super(message, options.code ?? "INTEGRITY", options);
   }
@@ -40,6 +43,8 @@ export class IntegrityError extends CareLedgerError {
  * a well-formed envelope that was damaged in transit is reported either way.
  */
 export class InvalidEnvelopeError extends IntegrityError {
+  override readonly name: string = "InvalidEnvelopeError";
+
   /** Byte offset at which parsing failed, when known. */
   readonly offset: number | undefined;
 
@@ -54,6 +59,8 @@ export class InvalidEnvelopeError extends IntegrityError {
 
 /** The thing asked for does not exist (a blob not in the store, a record not on chain, ...). */
 export class NotFoundError extends CareLedgerError {
+  override readonly name: string = "NotFoundError";
+
   /** What kind of thing was looked up, e.g. `"blob"`. */
   readonly kind: string;
   /** The identifier that was looked up, e.g. the content hash. */
@@ -72,6 +79,8 @@ export class NotFoundError extends CareLedgerError {
  * may be fine, the caller just does not hold the right key.
  */
 export class WrongKeyError extends CareLedgerError {
+  override readonly name: string = "WrongKeyError";
+
   constructor(message: string, options: CareLedgerErrorOptions & { code?: string } = {}) {
     super(message, options.code ?? "WRONG_KEY", options);
   }
@@ -79,6 +88,8 @@ export class WrongKeyError extends CareLedgerError {
 
 /** A caller passed a value the SDK cannot use (wrong length, out of range, malformed hex, ...). */
 export class InvalidArgumentError extends CareLedgerError {
+  override readonly name: string = "InvalidArgumentError";
+
   constructor(message: string, options: CareLedgerErrorOptions & { code?: string } = {}) {
     super(message, options.code ?? "INVALID_ARGUMENT", options);
   }

@@ -1,6 +1,7 @@
 /**
  * The bench report: one JSON-serialisable object (`--json`) and its terminal tables.
  */
+import type { BundleSizeRow } from "../bundle.js";
 import type { Interface } from "ethers";
 import { type E2eBenchRow, renderE2eTable } from "../e2e.js";
 import type { BaselineComparison } from "./baseline.js";
@@ -77,6 +78,8 @@ export interface BenchReport {
   readonly throughput: readonly NodeThroughput[] | { readonly skipped: string };
   /** bench/crypto.ts's table (text) and bench/e2e.ts's rows, or null when skipped. */
   readonly offchain: { readonly crypto: string; readonly e2e: readonly E2eBenchRow[] } | null;
+  /** Browser bundle sizes (bench/bundle.ts), null when skipped. */
+  readonly bundles?: readonly BundleSizeRow[] | null;
 }
 
 export function operationRows(

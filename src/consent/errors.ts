@@ -16,6 +16,8 @@ export interface InputIssue {
 
 /** A consent request, signed request or wallet payload from outside failed validation. */
 export class InvalidConsentInputError extends InvalidArgumentError {
+  override readonly name: string = "InvalidConsentInputError";
+
   /** What was being read, e.g. `"signed consent"`. */
   readonly what: string;
   /** Every problem found, not just the first. */
@@ -40,6 +42,8 @@ export type DomainField = "name" | "version" | "chainId" | "verifyingContract";
  * (the digest differs); off chain the precise reason is known.
  */
 export class DomainMismatchError extends CareLedgerError {
+  override readonly name: string = "DomainMismatchError";
+
   readonly field: DomainField;
   readonly expected: string;
   readonly actual: string;
@@ -57,6 +61,8 @@ export class DomainMismatchError extends CareLedgerError {
 
 /** A relayed transaction did not produce a successful receipt and carried no revert reason. */
 export class RelayFailedError extends CareLedgerError {
+  override readonly name: string = "RelayFailedError";
+
   /** The transaction hash, when it was sent. */
   readonly hash: string | undefined;
 
@@ -79,7 +85,8 @@ export interface UnsupportedElement {
  * the mapping never narrows or widens a consent to make it fit.
  */
 export class UnsupportedFhirConsentError extends InvalidArgumentError {
-  override readonly name = "UnsupportedFhirConsentError";
+  override readonly name: string = "UnsupportedFhirConsentError";
+
   readonly unsupported: readonly UnsupportedElement[];
 
   constructor(unsupported: readonly UnsupportedElement[]) {
@@ -100,7 +107,7 @@ export class UnsupportedFhirConsentError extends InvalidArgumentError {
  * digits: the latest instant is 9999-12-31T23:59:59Z, while the chain stores `uint40` seconds).
  */
 export class FhirDateOutOfRangeError extends InvalidArgumentError {
-  override readonly name = "FhirDateOutOfRangeError";
+  override readonly name: string = "FhirDateOutOfRangeError";
   /** Which time of the grant, e.g. `expiresAt`. */
   readonly field: string;
   /** The time, unix seconds. */
@@ -118,7 +125,7 @@ export class FhirDateOutOfRangeError extends InvalidArgumentError {
 
 /** The EIP-712 proof carried in a FHIR `Consent` is malformed, or its signature is not the signer's. */
 export class ConsentProofError extends CareLedgerError {
-  override readonly name = "ConsentProofError";
+  override readonly name: string = "ConsentProofError";
 
   constructor(message: string, options: CareLedgerErrorOptions = {}) {
     super(`consent proof: ${message}`, "CONSENT_PROOF_INVALID", options);

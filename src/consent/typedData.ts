@@ -2,7 +2,8 @@
  * EIP-712 typed data of CareLedger's signed consent (`grantWithSig` / `revokeWithSig`, see
  * contracts/interfaces/ISignedConsent.sol): the domain, the two struct types, building requests from the
  * chain, signing them with an ethers signer, the JSON a wallet passes to `eth_signTypedData_v4`, and a
- * transport format for signed requests (decimal strings, validated with zod on the way in).
+ * transport format for signed requests (decimal strings, validated with zod on the way in; `zod/mini`,
+ * whose unused checks a bundler drops).
  *
  * A patient signs off chain and pays no gas; a clinic or any relayer submits the signature.
  */
@@ -17,7 +18,7 @@ import {
   isAddress,
   ZeroAddress,
 } from "ethers";
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { CareLedger } from "../../typechain-types/index.js";
 import { ALL_CATEGORIES, ALL_PURPOSES } from "../sdk/constants.js";
 import { InvalidConsentInputError, DomainMismatchError } from "./errors.js";
@@ -131,28 +132,39 @@ const UINT = /^(0|[1-9][0-9]*|0x[0-9a-fA-F]+)$/;
 function uintSchema(bits: number) {
   const max = (1n << BigInt(bits)) - 1n;
   return z
-    .union([
-      z.bigint(),
-      z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-      z.string().regex(UINT, "must be an unsigned integer as a decimal string"),
-    ])
-    .transform((v) => BigInt(v))
-    .refine((v) => v >= 0n && v <= max, `must fit in uint${bits}`);
+    .pipe(
+      z.union([
+        z.bigint(),
+        z.int().check(z.nonnegative()),
+        z.string().check(z.regex(UINT, "must be an unsigned integer as a decimal string")),
+      ]),
+      z.transform((v) => BigInt(v)),
+    )
+    .check(z.refine((v) => v >= 0n && v <= max, `must fit in uint${bits}`));
 }
 
-const addressSchema = z
-  .string()
-  .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address")
-  .refine((s) => isAddress(s), "has a wrong EIP-55 checksum")
-  .transform((s) => getAddress(s));
+const addressSchema = z.pipe(
+  z.string().check(
+    z.regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address"),
+    z.refine((s) => isAddress(s), "has a wrong EIP-55 checksum"),
+  ),
+  z.transform((s) => getAddress(s)),
+);
 
 const maskSchema = (bits: number, all: number, what: string) =>
-  uintSchema(bits)
-    .transform((v) => Number(v))
-    .refine((v) => v !== 0, `${what} must not be empty`)
-    .refine((v) => (v & ~all) === 0, `${what} has bits outside the defined ${what}`);
+  z
+    .pipe(
+      uintSchema(bits),
+      z.transform((v) => Number(v)),
+    )
+    .check(
+      z.refine((v) => v !== 0, `${what} must not be empty`),
+      z.refine((v) => (v & ~all) === 0, `${what} has bits outside the defined ${what}`),
+    );
 
-const hexSchema = z.string().regex(/^0x([0-9a-fA-F]{2})*$/, "must be 0x-prefixed hex bytes");
+const hexSchema = z
+  .string()
+  .check(z.regex(/^0x([0-9a-fA-F]{2})*$/, "must be 0x-prefixed hex bytes"));
 
 const domainSchema = z.strictObject({
   name: z.literal(CONSENT_DOMAIN_NAME),
@@ -167,14 +179,16 @@ const grantMessageSchema = z
     grantee: addressSchema,
     categories: maskSchema(16, ALL_CATEGORIES, "categories"),
     purposes: maskSchema(8, ALL_PURPOSES, "purposes"),
-    expiresAt: uintSchema(40).refine((v) => v > 0n, "must be a time"),
+    expiresAt: uintSchema(40).check(z.refine((v) => v > 0n, "must be a time")),
     nonce: uintSchema(256),
     deadline: uintSchema(256),
   })
-  .refine((m) => m.grantee !== ZeroAddress && m.grantee !== m.patient, {
-    message: "grantee must be neither the zero address nor the patient",
-    path: ["grantee"],
-  });
+  .check(
+    z.refine((m) => m.grantee !== ZeroAddress && m.grantee !== m.patient, {
+      message: "grantee must be neither the zero address nor the patient",
+      path: ["grantee"],
+    }),
+  );
 
 const revokeMessageSchema = z.strictObject({
   patient: addressSchema,
@@ -200,7 +214,7 @@ const signedConsentSchema = z.discriminatedUnion("kind", [
   }),
 ]);
 
-function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+function parseWith<S extends z.ZodMiniType>(schema: S, input: unknown, what: string): z.output<S> {
   const result = schema.safeParse(input);
   if (!result.success) {
     throw new InvalidConsentInputError(
@@ -431,17 +445,29 @@ export function signRevoke(
 // JSON for wallets and for transport
 // ---------------------------------------------------------------------------------------------
 
-/** The typed-data payload of `eth_signTypedData_v4`; every integer is a decimal string. */
+/**
+ * The typed-data payload of `eth_signTypedData_v4`. Message integers are decimal strings; the domain's
+ * `chainId` is a number (wallets such as MetaMask reject a string), or a decimal string by option.
+ */
 export interface EthSignTypedDataV4Payload {
   readonly types: Record<string, TypedDataField[]>;
   readonly primaryType: "GrantConsent" | "RevokeConsent";
   readonly domain: {
     readonly name: string;
     readonly version: string;
-    readonly chainId: string;
+    readonly chainId: number | string;
     readonly verifyingContract: string;
   };
   readonly message: Record<string, string>;
+}
+
+/** Options of {@link toEthSignTypedDataV4Payload} / {@link toEthSignTypedDataV4Json}. */
+export interface EthSignTypedDataV4Options {
+  /**
+   * How the domain's `chainId` is written: `"number"` (default; a chain id beyond 2^53 - 1 stays a
+   * string) or `"string"` (decimal), for wallets that want either.
+   */
+  readonly chainId?: "number" | "string";
 }
 
 function decimalStrings(message: ConsentRequest["message"]): Record<string, string> {
@@ -451,7 +477,12 @@ function decimalStrings(message: ConsentRequest["message"]): Record<string, stri
 }
 
 /** The payload object a wallet signs with `eth_signTypedData_v4` (types include `EIP712Domain`). */
-export function toEthSignTypedDataV4Payload(request: ConsentRequest): EthSignTypedDataV4Payload {
+export function toEthSignTypedDataV4Payload(
+  request: ConsentRequest,
+  options: EthSignTypedDataV4Options = {},
+): EthSignTypedDataV4Payload {
+  const { chainId } = request.domain;
+  const asNumber = options.chainId !== "string" && chainId <= BigInt(Number.MAX_SAFE_INTEGER);
   const primaryType = consentPrimaryType(request.kind);
   return {
     types: { EIP712Domain: EIP712_DOMAIN_TYPE, ...consentTypes(request.kind) },
@@ -459,7 +490,7 @@ export function toEthSignTypedDataV4Payload(request: ConsentRequest): EthSignTyp
     domain: {
       name: request.domain.name,
       version: request.domain.version,
-      chainId: request.domain.chainId.toString(),
+      chainId: asNumber ? Number(chainId) : chainId.toString(),
       verifyingContract: request.domain.verifyingContract,
     },
     message: decimalStrings(request.message),
@@ -470,8 +501,11 @@ export function toEthSignTypedDataV4Payload(request: ConsentRequest): EthSignTyp
  * The JSON string to pass as the second parameter of `eth_signTypedData_v4`:
  * `provider.send("eth_signTypedData_v4", [signerAddress, json])`.
  */
-export function toEthSignTypedDataV4Json(request: ConsentRequest): string {
-  return JSON.stringify(toEthSignTypedDataV4Payload(request));
+export function toEthSignTypedDataV4Json(
+  request: ConsentRequest,
+  options: EthSignTypedDataV4Options = {},
+): string {
+  return JSON.stringify(toEthSignTypedDataV4Payload(request, options));
 }
 
 const fieldSchema = z.strictObject({ name: z.string(), type: z.string() });
@@ -493,31 +527,33 @@ const v4PayloadSchema = z
     domain: domainSchema,
     message: z.record(z.string(), z.unknown()),
   })
-  .superRefine((p, ctx) => {
-    const kind = p.primaryType === "GrantConsent" ? "grant" : "revoke";
-    const expected: Record<string, TypedDataField[]> = {
-      EIP712Domain: EIP712_DOMAIN_TYPE,
-      ...consentTypes(kind),
-    };
-    const names = Object.keys(p.types).sort();
-    if (names.join() !== Object.keys(expected).sort().join()) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["types"],
-        message: `must define exactly ${Object.keys(expected).join(", ")}`,
-      });
-      return;
-    }
-    for (const [name, fields] of Object.entries(expected)) {
-      if (!sameFields(p.types[name] ?? [], fields)) {
+  .check(
+    z.superRefine((p, ctx) => {
+      const kind = p.primaryType === "GrantConsent" ? "grant" : "revoke";
+      const expected: Record<string, TypedDataField[]> = {
+        EIP712Domain: EIP712_DOMAIN_TYPE,
+        ...consentTypes(kind),
+      };
+      const names = Object.keys(p.types).sort();
+      if (names.join() !== Object.keys(expected).sort().join()) {
         ctx.addIssue({
           code: "custom",
-          path: ["types", name],
-          message: "does not match CareLedger's type string",
+          path: ["types"],
+          message: `must define exactly ${Object.keys(expected).join(", ")}`,
         });
+        return;
       }
-    }
-  });
+      for (const [name, fields] of Object.entries(expected)) {
+        if (!sameFields(p.types[name] ?? [], fields)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["types", name],
+            message: "does not match CareLedger's type string",
+          });
+        }
+      }
+    }),
+  );
 
 /**
  * Read an `eth_signTypedData_v4` payload (a JSON string or the parsed object) back into a validated

@@ -13,6 +13,8 @@ import type { Hex } from "./bytes.js";
 
 /** The private key offered to open (or share, or rotate) an envelope has no wrapped key in it. */
 export class NotAReaderError extends WrongKeyError {
+  override readonly name: string = "NotAReaderError";
+
   /** X25519 public key (bytes32 hex) of the key that was tried. */
   readonly readerPublicKey: Hex;
 
@@ -26,6 +28,8 @@ export class NotAReaderError extends WrongKeyError {
 
 /** A key file could not be decrypted: the passphrase is wrong (or the file was modified). */
 export class WrongPassphraseError extends WrongKeyError {
+  override readonly name: string = "WrongPassphraseError";
+
   constructor(options: CareLedgerErrorOptions = {}) {
     super("wrong passphrase for key file (or the key file was modified)", {
       ...options,
@@ -36,6 +40,8 @@ export class WrongPassphraseError extends WrongKeyError {
 
 /** A key file is not valid JSON or does not follow the key file schema. */
 export class InvalidKeyFileError extends CareLedgerError {
+  override readonly name: string = "InvalidKeyFileError";
+
   constructor(message: string, options: CareLedgerErrorOptions = {}) {
     super(`invalid key file: ${message}`, "INVALID_KEY_FILE", options);
   }
@@ -43,6 +49,8 @@ export class InvalidKeyFileError extends CareLedgerError {
 
 /** A reader was added to an envelope that already holds a wrapped key for that public key. */
 export class DuplicateReaderError extends InvalidArgumentError {
+  override readonly name: string = "DuplicateReaderError";
+
   /** X25519 public key (bytes32 hex) that is already a reader. */
   readonly readerPublicKey: Hex;
 

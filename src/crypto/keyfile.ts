@@ -19,7 +19,7 @@ import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { equalBytes } from "@noble/ciphers/utils.js";
 import { scryptAsync } from "@noble/hashes/scrypt.js";
 import { randomBytes } from "@noble/hashes/utils.js";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { InvalidArgumentError } from "../errors.js";
 import { toBytes, toHex, utf8, wipe, type BytesInput, type Hex } from "./bytes.js";
 import { InvalidKeyFileError, WrongPassphraseError } from "./errors.js";
@@ -83,29 +83,29 @@ export interface EncryptKeyFileOptions {
 const hexOf = (bytes: number) =>
   z
     .string()
-    .regex(new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`), `expected ${bytes} bytes of 0x hex`);
-const positiveInt = z.number().int().positive();
+    .check(
+      z.regex(new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`), `expected ${bytes} bytes of 0x hex`),
+    );
+const positiveInt = z.int().check(z.positive());
 
-const KeyFileSchema = z
-  .object({
-    version: z.literal(KEY_FILE_VERSION),
-    type: z.literal(KEY_FILE_TYPE),
-    publicKey: hexOf(32),
-    label: z.string().max(256).optional(),
-    kdf: z
-      .object({
-        name: z.literal("scrypt"),
-        N: positiveInt,
-        r: positiveInt,
-        p: positiveInt,
-        salt: hexOf(32),
-      })
-      .strict(),
-    cipher: z
-      .object({ name: z.literal("xchacha20-poly1305"), nonce: hexOf(24), ciphertext: hexOf(48) })
-      .strict(),
-  })
-  .strict();
+const KeyFileSchema = z.strictObject({
+  version: z.literal(KEY_FILE_VERSION),
+  type: z.literal(KEY_FILE_TYPE),
+  publicKey: hexOf(32),
+  label: z.optional(z.string().check(z.maxLength(256))),
+  kdf: z.strictObject({
+    name: z.literal("scrypt"),
+    N: positiveInt,
+    r: positiveInt,
+    p: positiveInt,
+    salt: hexOf(32),
+  }),
+  cipher: z.strictObject({
+    name: z.literal("xchacha20-poly1305"),
+    nonce: hexOf(24),
+    ciphertext: hexOf(48),
+  }),
+});
 
 /**
  * Encrypt a member's private key under `passphrase` (NFKC-normalised, UTF-8) into a key file.

@@ -164,6 +164,8 @@ export interface DemoResult {
 
 /** Something in the demo did not go as the scenario says. */
 export class DemoExpectationError extends CareLedgerError {
+  override readonly name: string = "DemoExpectationError";
+
   constructor(message: string, options: { readonly cause?: unknown } = {}) {
     super(message, "DEMO_EXPECTATION", options);
   }

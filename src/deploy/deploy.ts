@@ -12,17 +12,20 @@ import {
 import { listTransactions } from "@nomicfoundation/ignition-core";
 import { ContractFactory, getAddress } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+import type {} from "@nomicfoundation/hardhat-ignition-ethers";
 import { CareLedgerError, type CareLedgerErrorOptions } from "../errors.js";
 import { buildCareLedgerModule, type CareLedgerWiring } from "../../ignition/modules/CareLedger.js";
 import { jsonRpcRequest, quantity } from "./jsonrpc.js";
 import {
   abiHash,
+  CARE_LEDGER_ABI_REF,
   DEFAULT_MANIFEST_DIR,
   MANIFEST_FORMAT,
   writeManifest,
   type DeploymentManifest,
   type DeploymentTransaction,
 } from "./manifest.js";
+import { CARE_LEDGER_ABI_HASH } from "../abi/careLedger.js";
 import {
   ignitionParameters,
   parametersFileFor,
@@ -36,6 +39,8 @@ const GAS_PER_CALL = 120_000n;
 
 /** The deploy cannot start for a reason other than a preflight check (e.g. no `--network`). */
 export class DeployError extends CareLedgerError {
+  override readonly name: string = "DeployError";
+
   constructor(message: string, options: CareLedgerErrorOptions = {}) {
     super(message, "DEPLOY", options);
   }
@@ -156,6 +161,10 @@ export async function deployCareLedger(
           abiPath: path.relative(root, await hre.artifacts.getArtifactPath("CareLedger")),
           typechainFactory: `${artifact.contractName}__factory`,
           abiHash: abiHash(artifact.abi),
+          // the package's ./abi entry when it is the deployed ABI, else the ABI itself
+          ...(abiHash(artifact.abi) === CARE_LEDGER_ABI_HASH
+            ? { abiRef: CARE_LEDGER_ABI_REF }
+            : { abi: artifact.abi }),
         },
       },
       parameters: {

@@ -17,6 +17,8 @@ export interface JsonRpcRequestOptions {
 
 /** The node could not be reached, timed out, or did not answer with a JSON-RPC response. */
 export class JsonRpcTransportError extends CareLedgerError {
+  override readonly name: string = "JsonRpcTransportError";
+
   /** The endpoint, without credentials, path or query (see {@link redactUrl}). */
   readonly endpoint: string;
   /** The method that was being called. */
@@ -36,6 +38,8 @@ export class JsonRpcTransportError extends CareLedgerError {
 
 /** The node answered with a JSON-RPC error object. */
 export class JsonRpcResponseError extends CareLedgerError {
+  override readonly name: string = "JsonRpcResponseError";
+
   /** The JSON-RPC error code (e.g. -32601 method not found, -32000 Besu permissioning errors). */
   readonly rpcCode: number;
   /** The method that was called. */

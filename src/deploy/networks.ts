@@ -38,6 +38,8 @@ export function privateNetworkVariables(prefix: string): PrivateNetworkVariables
 
 /** A malformed chain id or gas price in the environment; thrown while Hardhat loads its config. */
 export class NetworkConfigError extends CareLedgerError {
+  override readonly name: string = "NetworkConfigError";
+
   constructor(message: string) {
     super(message, "NETWORK_CONFIG");
   }

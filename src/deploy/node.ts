@@ -58,6 +58,8 @@ export interface RunningNode {
 
 /** The node could not be started (no binary, exited early, never answered, wrong chain id). */
 export class NodeStartError extends CareLedgerError {
+  override readonly name: string = "NodeStartError";
+
   constructor(message: string, options: CareLedgerErrorOptions = {}) {
     super(message, "NODE_START", options);
   }

@@ -52,6 +52,8 @@ export interface CareLedgerParameters {
 
 /** A parameters file is missing, unreadable or invalid; the message names the file and the field. */
 export class ParametersError extends CareLedgerError {
+  override readonly name: string = "ParametersError";
+
   /** The parameters file. */
   readonly file: string;
   constructor(file: string, message: string, options: CareLedgerErrorOptions = {}) {

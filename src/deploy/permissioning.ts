@@ -156,6 +156,8 @@ export function diffAllowlist(
 
 /** The node refused or does not offer account permissioning; the message says what to change. */
 export class PermissioningError extends CareLedgerError {
+  override readonly name: string = "PermissioningError";
+
   constructor(message: string, options: CareLedgerErrorOptions = {}) {
     super(message, "PERMISSIONING", options);
   }

@@ -36,6 +36,8 @@ export type PreflightCode =
 
 /** A preflight check failed; `message` is one line saying what to fix. Nothing was sent. */
 export class PreflightError extends CareLedgerError {
+  override readonly name: string = "PreflightError";
+
   declare readonly code: PreflightCode;
   constructor(code: PreflightCode, message: string, options: CareLedgerErrorOptions = {}) {
     super(message, code, options);

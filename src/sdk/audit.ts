@@ -117,6 +117,8 @@ export interface AuditRangeOptions {
 
 /** The audit trail cannot be read (no provider, bad range). */
 export class AuditTrailError extends CareLedgerError {
+  override readonly name: string = "AuditTrailError";
+
   constructor(message: string, options: { readonly cause?: unknown } = {}) {
     super(message, "AUDIT_TRAIL", options);
   }

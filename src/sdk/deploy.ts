@@ -39,6 +39,8 @@ export interface CareLedgerDeployment {
 
 /** The deployment transaction did not produce a receipt. */
 export class DeploymentError extends CareLedgerError {
+  override readonly name: string = "DeploymentError";
+
   constructor(message: string, options: { readonly cause?: unknown } = {}) {
     super(message, "DEPLOYMENT", options);
   }

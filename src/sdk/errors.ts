@@ -8,8 +8,8 @@
  * matching class, e.g. an {@link AccessDeniedError} reading
  * "billing clerk 0x90F7…b906 may not read labs (role policy)".
  */
-import type { ErrorDescription, Interface, ParamType } from "ethers";
-import { CareLedger__factory } from "../../typechain-types/index.js";
+import { Interface, type ErrorDescription, type ParamType } from "ethers";
+import { careLedgerAbi } from "../abi/careLedger.js";
 import { CareLedgerError } from "../errors.js";
 import type { Category, Purpose, RecordStatus, ReviewVerdict, Role } from "./constants.js";
 import {
@@ -637,6 +637,8 @@ export interface RevertDetails<N extends ContractErrorName> {
 export class ContractRevertError<
   N extends ContractErrorName = ContractErrorName,
 > extends CareLedgerError {
+  override readonly name: string = "ContractRevertError";
+
   /** The Solidity error's name, e.g. `"ConsentMissing"`. */
   readonly errorName: N;
   /** The error's arguments by ABI name. */
@@ -676,6 +678,8 @@ export class ContractRevertError<
 export class AccessDeniedError<
   N extends AccessDeniedReason = AccessDeniedReason,
 > extends ContractRevertError<N> {
+  override readonly name: string = "AccessDeniedError";
+
   constructor(details: RevertDetails<N>) {
     super(details, "ACCESS_DENIED");
   }
@@ -685,6 +689,8 @@ export class AccessDeniedError<
 export class NotAuthorizedError<
   N extends NotAuthorizedReason = NotAuthorizedReason,
 > extends ContractRevertError<N> {
+  override readonly name: string = "NotAuthorizedError";
+
   constructor(details: RevertDetails<N>) {
     super(details, "NOT_AUTHORIZED");
   }
@@ -694,6 +700,8 @@ export class NotAuthorizedError<
 export class NotFoundOnChainError<
   N extends NotFoundReason = NotFoundReason,
 > extends ContractRevertError<N> {
+  override readonly name: string = "NotFoundOnChainError";
+
   constructor(details: RevertDetails<N>) {
     super(details, "NOT_FOUND");
   }
@@ -703,6 +711,8 @@ export class NotFoundOnChainError<
 export class InvalidContractArgumentError<
   N extends InvalidArgumentReason = InvalidArgumentReason,
 > extends ContractRevertError<N> {
+  override readonly name: string = "InvalidContractArgumentError";
+
   constructor(details: RevertDetails<N>) {
     super(details, "INVALID_ARGUMENT");
   }
@@ -712,6 +722,8 @@ export class InvalidContractArgumentError<
 export class StateConflictError<
   N extends StateConflictReason = StateConflictReason,
 > extends ContractRevertError<N> {
+  override readonly name: string = "StateConflictError";
+
   constructor(details: RevertDetails<N>) {
     super(details, "STATE_CONFLICT");
   }
@@ -721,6 +733,8 @@ export class StateConflictError<
 export class InvalidSignatureError<
   N extends InvalidSignatureReason = InvalidSignatureReason,
 > extends ContractRevertError<N> {
+  override readonly name: string = "InvalidSignatureError";
+
   constructor(details: RevertDetails<N>) {
     super(details, "INVALID_SIGNATURE");
   }
@@ -728,6 +742,8 @@ export class InvalidSignatureError<
 
 /** Governance paused anchoring and consent changes for an incident. */
 export class PausedError extends ContractRevertError<PausedReason> {
+  override readonly name: string = "PausedError";
+
   constructor(details: RevertDetails<PausedReason>) {
     super(details, "PAUSED");
   }
@@ -738,6 +754,8 @@ export class PausedError extends ContractRevertError<PausedReason> {
  * `Panic(uint256)`, or an error of another contract.
  */
 export class UnknownRevertError extends CareLedgerError {
+  override readonly name: string = "UnknownRevertError";
+
   /** The raw revert data. */
   readonly data: string;
   /** The 4-byte selector. */
@@ -780,7 +798,7 @@ let defaultInterface: Interface | undefined;
 
 /** The ABI interface of the deployed `CareLedger` contract (cached). */
 export function careLedgerInterface(): Interface {
-  defaultInterface ??= CareLedger__factory.createInterface();
+  defaultInterface ??= new Interface(careLedgerAbi);
   return defaultInterface;
 }
 

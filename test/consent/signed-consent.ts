@@ -308,7 +308,7 @@ describe("Signed consent (EIP-712)", function () {
       expect(payload.domain).to.deep.equal({
         name: "CareLedger",
         version: "1",
-        chainId: f.chainId.toString(),
+        chainId: Number(f.chainId),
         verifyingContract: await f.ledger.getAddress(),
       });
       expect(payload.message).to.deep.equal({

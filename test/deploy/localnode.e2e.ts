@@ -16,6 +16,7 @@ import {
   readManifest,
   type DeploymentManifest,
 } from "../../src/deploy/manifest.js";
+import { CARE_LEDGER_ABI_HASH } from "../../src/abi/careLedger.js";
 import { parseAccountsAllowlist } from "../../src/deploy/permissioning.js";
 import { verifyAuditTrail } from "../../src/sdk/audit.js";
 import {
@@ -93,6 +94,10 @@ describe("deploy: out of process on a real node (anvil, chain 1337, zero gas)", 
       ["CALL_EXECUTION_STATE", "CareLedger#setRolePolicy", "SUCCESS"],
     ]);
     expect(careLedger.deploymentTxHash).to.equal(manifest.transactions[0]?.hash);
+    expect([careLedger.abiHash, careLedger.abiRef]).to.deep.equal([
+      CARE_LEDGER_ABI_HASH,
+      "careledger/abi#careLedgerAbi",
+    ]);
     for (const line of manifest.transactions.map(
       (tx) => `${tx.hash} block ${tx.blockNumber} ${tx.name}`,
     )) {

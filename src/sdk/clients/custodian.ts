@@ -16,7 +16,8 @@ import { equalBytes } from "@noble/ciphers/utils.js";
 import type { Provider, TransactionReceipt } from "ethers";
 import { getAddress, isHexString } from "ethers";
 import { z } from "zod";
-import { CareLedger__factory, type CareLedger } from "../../../typechain-types/index.js";
+import type { CareLedger } from "../../../typechain-types/index.js";
+import { careLedgerAt } from "../contract.js";
 import { CareLedgerError, IntegrityError, NotFoundError } from "../../errors.js";
 import { toHex, type Hex } from "../../crypto/bytes.js";
 import { addReader, inspectEnvelope, type EnvelopeInfo } from "../../crypto/envelope.js";
@@ -223,7 +224,7 @@ export class EmergencyKeyCustodian implements KeyReleaseService {
   constructor(options: EmergencyKeyCustodianOptions) {
     this.ledgerAddress = getAddress(options.ledgerAddress);
     this.provider = options.provider;
-    this.ledger = CareLedger__factory.connect(this.ledgerAddress, options.provider);
+    this.ledger = careLedgerAt(this.ledgerAddress, options.provider);
     this.publicKey = toHex(options.keys.publicKey);
     this.#privateKey = Uint8Array.from(options.keys.privateKey);
     this.#store = options.store;

@@ -11,6 +11,8 @@ import {
 
 /** No record version with this id is anchored on chain (`recordOf` returned status `None`). */
 export class RecordNotAnchoredError extends NotFoundError {
+  override readonly name: string = "RecordNotAnchoredError";
+
   constructor(recordId: string) {
     super("record", recordId, `no record ${recordId} is anchored on chain`);
   }
@@ -21,6 +23,8 @@ export class RecordNotAnchoredError extends NotFoundError {
  * key), so no record key can be wrapped for it.
  */
 export class MissingEncryptionKeyError extends NotFoundError {
+  override readonly name: string = "MissingEncryptionKeyError";
+
   constructor(account: string) {
     super(
       "encryption key",
@@ -32,6 +36,8 @@ export class MissingEncryptionKeyError extends NotFoundError {
 
 /** A transaction was mined but did not succeed, or produced no receipt, and carried no revert data. */
 export class TransactionFailedError extends CareLedgerError {
+  override readonly name: string = "TransactionFailedError";
+
   /** The contract function that was called. */
   readonly functionName: string;
   /** The transaction hash, when one was sent. */
@@ -49,6 +55,8 @@ export class TransactionFailedError extends CareLedgerError {
 
 /** A patient client was asked to act on a record of another patient. */
 export class NotYourRecordError extends InvalidArgumentError {
+  override readonly name: string = "NotYourRecordError";
+
   readonly recordId: string;
   readonly patient: string;
 
@@ -110,6 +118,8 @@ export type KeyReleaseRefusalReason = (typeof KEY_RELEASE_REFUSALS)[number];
  * (see {@link KEY_RELEASE_REFUSALS}). Nothing was released and nothing was logged.
  */
 export class KeyReleaseRefusedError extends CareLedgerError {
+  override readonly name: string = "KeyReleaseRefusedError";
+
   readonly reason: KeyReleaseRefusalReason;
   /** The request as received (record id, responder, transaction hash). */
   readonly recordId: string;
@@ -140,6 +150,8 @@ export class KeyReleaseRefusedError extends CareLedgerError {
  * whose keccak256 is the record id on chain. It is refused before any decryption.
  */
 export class ReleasedCopyMismatchError extends IntegrityError {
+  override readonly name: string = "ReleasedCopyMismatchError";
+
   readonly recordId: string;
 
   constructor(recordId: string, detail: string) {
