@@ -31,6 +31,14 @@ export default defineConfig({
         path: require.resolve("solc/soljson.js"),
         settings: solcSettings,
       },
+      // For a client whose EVM predates Cancun (GoQuorum, a London/Clique network). Built by
+      // `npx hardhat build-evm --evm paris` into artifacts-evm/paris/, never over artifacts/;
+      // deployed by `npm run deploy -- --network … --evm paris` (src/deploy/evm-build.ts).
+      paris: {
+        version: SOLC_VERSION,
+        path: require.resolve("solc/soljson.js"),
+        settings: { ...solcSettings, evmVersion: "paris" },
+      },
     },
   },
   typechain: {

@@ -103,7 +103,7 @@ describe("deploy: bad input stops before sending anything (real CLI, real nodes)
     expectOneLine(
       unfunded,
       new RegExp(
-        `^Error: Deployer ${deployer.address} has 0\\.0 ETH on chain 2025, but this deploy needs about [0-9.]+ ETH \\(\\d+ gas at [0-9.]+ gwei\\): fund it, or run the network with zero gas$`,
+        `^Error: Deployer ${deployer.address} has 0\\.0 ETH on chain 2025, but this deploy needs about [0-9.]+ ETH \\(\\d+ gas at [0-9.]+ gwei\\): fund it, or run the network with zero gas \\(zeroBaseFee\\)$`,
       ),
     );
     await expectUntouched(zeroGas());
