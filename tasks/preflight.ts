@@ -20,7 +20,7 @@ export default async function preflightTask(
           : undefined
         : (await buildForEvm(evmBuildContext(hre, args.evm), args.evm)).artifact;
     const report = await preflight(preflightTargetFromConfig(network, config), {
-      ...(artifact === undefined ? {} : { bytecode: artifact.bytecode }),
+      ...(artifact === undefined ? {} : { bytecode: artifact.deployedBytecode }),
       build: args.evm ?? "cancun",
     });
     console.log(`network "${network}": ${report.endpoint}, chain ${report.chainId}`);

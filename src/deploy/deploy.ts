@@ -125,7 +125,7 @@ export async function deployCareLedger(
     gasLimit: async (deployer, url) =>
       (await estimateDeployGas(artifact, params, deployer, url)) +
       GAS_PER_CALL * BigInt(params.registrars.length + params.rolePolicies.length + 1),
-    bytecode: artifact.bytecode,
+    bytecode: artifact.deployedBytecode,
     build: options.evm ?? "cancun",
   });
   log(

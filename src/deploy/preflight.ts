@@ -91,7 +91,7 @@ export interface PreflightOptions {
   /** Per-request timeout (default 5 s). */
   readonly timeoutMs?: number;
   /**
-   * Creation bytecode of the build to deploy: preflight then checks that the node's EVM runs every
+   * Runtime bytecode of the build to deploy: preflight then checks that the node's EVM runs every
    * post-Paris opcode it contains (probe calls that send nothing).
    */
   readonly bytecode?: string;

@@ -67,9 +67,9 @@ describe("deploy: bad input stops before sending anything (real CLI, real nodes)
     expect(await nonceOf(node.url, deployer.address, "pending"), "nothing was sent").to.equal(0);
   }
 
-  it("for an unreachable URL, a wrong chain id, a missing key and an unfunded deployer", async function () {
+  it("for an unreachable URL, a wrong chain id, a missing key, a node that rejects price 0 and an unfunded deployer", async function () {
     const closedPort = await freePort();
-    const [unreachable, wrongChain, missingKey, unfunded] = await Promise.all([
+    const [unreachable, wrongChain, missingKey, zeroPrice, unfunded] = await Promise.all([
       deploy({
         CARELEDGER_RPC_URL: `http://127.0.0.1:${closedPort}`,
         CARELEDGER_DEPLOYER_KEY: deployer.privateKey,
@@ -80,6 +80,7 @@ describe("deploy: bad input stops before sending anything (real CLI, real nodes)
         CARELEDGER_DEPLOYER_KEY: deployer.privateKey,
       }),
       deploy({ CARELEDGER_RPC_URL: zeroGas().url }),
+      deploy({ CARELEDGER_RPC_URL: paid().url, CARELEDGER_DEPLOYER_KEY: deployer.privateKey }),
       deploy({
         CARELEDGER_RPC_URL: paid().url,
         CARELEDGER_DEPLOYER_KEY: deployer.privateKey,
@@ -99,6 +100,10 @@ describe("deploy: bad input stops before sending anything (real CLI, real nodes)
     expectOneLine(
       missingKey,
       /^Error: The deployer key is not set: run npx hardhat keystore set CARELEDGER_DEPLOYER_KEY \(or export CARELEDGER_DEPLOYER_KEY in CI\)$/,
+    );
+    expectOneLine(
+      zeroPrice,
+      /^Error: The node at http:\/\/127\.0\.0\.1:\d+ rejects transactions priced 0 \(its blocks carry base fee \d+ wei\), which network "careledger" sends: run every node with zero gas \(zeroBaseFee and --min-gas-price=0\), or set CARELEDGER_GAS_PRICE=auto and fund the deployer$/,
     );
     expectOneLine(
       unfunded,
