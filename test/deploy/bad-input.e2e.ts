@@ -9,13 +9,7 @@ import path from "node:path";
 import { Wallet } from "ethers";
 import { readManifest } from "../../src/deploy/manifest.js";
 import { freePort, type RunningNode } from "../../src/deploy/node.js";
-import {
-  deployArgs,
-  emptyConfigHome,
-  errorLines,
-  runHardhat,
-  type CliResult,
-} from "./helpers/cli.js";
+import { deployArgs, emptyConfigHome, expectOneLine, runHardhat } from "./helpers/cli.js";
 import { blockNumber, nonceOf, rpc, useDeployWorkspace, writeParameters } from "./helpers/chain.js";
 
 const CHAIN_ID = "2025";
@@ -54,13 +48,6 @@ describe("deploy: bad input stops before sending anything (real CLI, real nodes)
         env: { CARELEDGER_CHAIN_ID: CHAIN_ID, ...env },
       },
     );
-
-  function expectOneLine(result: CliResult, message: RegExp): void {
-    expect(result.code, result.stdout + result.stderr).to.equal(1);
-    const lines = errorLines(result);
-    expect(lines, result.stderr).to.have.length(1);
-    expect(lines[0]).to.match(message);
-  }
 
   async function expectUntouched(node: RunningNode): Promise<void> {
     expect(await blockNumber(node.url), "no block was mined").to.equal(0);

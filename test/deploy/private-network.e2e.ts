@@ -17,24 +17,11 @@ import { readManifest } from "../../src/deploy/manifest.js";
 import { freePort } from "../../src/deploy/node.js";
 import { opcodesOf } from "../../src/deploy/preflight.js";
 import { startFakeBesu } from "./helpers/fake-besu.js";
-import {
-  deployArgs,
-  emptyConfigHome,
-  errorLines,
-  runHardhat,
-  type CliResult,
-} from "./helpers/cli.js";
+import { deployArgs, emptyConfigHome, expectOneLine, runHardhat } from "./helpers/cli.js";
 import { rpc, useDeployWorkspace, writeParameters } from "./helpers/chain.js";
 
 const PUSH0 = 0x5f;
 const MCOPY = 0x5e;
-
-function expectOneLine(result: CliResult, message: RegExp): void {
-  expect(result.code, result.stdout + result.stderr).to.equal(1);
-  const lines = errorLines(result);
-  expect(lines, result.stderr).to.have.length(1);
-  expect(lines[0]).to.match(message);
-}
 
 describe("deploy: private-network clients (anvil as a paris EVM and a legacy chain, zero gas)", function () {
   before(function () {

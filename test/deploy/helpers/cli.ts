@@ -3,6 +3,7 @@
  * Hardhat config directory (so the developer's own keystore is never read) and optional answers to
  * interactive prompts (each written only once its prompt appears, as a person would type it).
  */
+import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -124,4 +125,12 @@ export function deployArgs(
 /** The lines a failed command printed on stderr, without blank lines. */
 export function errorLines(result: CliResult): string[] {
   return result.stderr.split("\n").filter((line) => line.trim() !== "");
+}
+
+/** The command failed with exit code 1 and exactly one line on stderr, matching `message`. */
+export function expectOneLine(result: CliResult, message: RegExp): void {
+  expect(result.code, result.stdout + result.stderr).to.equal(1);
+  const lines = errorLines(result);
+  expect(lines, result.stderr).to.have.length(1);
+  expect(lines[0]).to.match(message);
 }
