@@ -17,7 +17,13 @@ import { readManifest } from "../../src/deploy/manifest.js";
 import { freePort } from "../../src/deploy/node.js";
 import { opcodesOf } from "../../src/deploy/preflight.js";
 import { startFakeBesu } from "./helpers/fake-besu.js";
-import { deployArgs, emptyConfigHome, expectOneLine, runHardhat } from "./helpers/cli.js";
+import {
+  deployArgs,
+  emptyConfigHome,
+  expectOneLine,
+  runHardhat,
+  type CliResult,
+} from "./helpers/cli.js";
 import { rpc, useDeployWorkspace, writeParameters } from "./helpers/chain.js";
 
 const PUSH0 = 0x5f;
@@ -97,10 +103,24 @@ describe("deploy: private-network clients (anvil as a paris EVM and a legacy cha
     expect(code.length).to.be.greaterThan(2);
   });
 
-  it("sends legacy transactions at gas price 0 on a chain without base fee (berlin)", async function () {
+  it("sends legacy transactions at gas price 0 on a chain without base fee (berlin), and offers the first sync", async function () {
     const dir = path.join(ws.dir, "berlin");
-    const deployed = await deploy(berlin().url, dir, `${ws.deploymentId}-berlin`, "--evm", "paris");
+    const besu = await startFakeBesu([deployer.address]);
+    let deployed: CliResult;
+    try {
+      deployed = await deploy(
+        berlin().url,
+        dir,
+        `${ws.deploymentId}-berlin`,
+        ...["--evm", "paris", "--sync-nodes", besu.url],
+      );
+      // bootstrap step 2 done by the deploy: the admin may transact, the deployer is kept
+      expect(besu.allowlist()).to.have.members([deployer.address.toLowerCase()]);
+    } finally {
+      await besu.close();
+    }
     expect(deployed.code, deployed.stdout + deployed.stderr).to.equal(0);
+    expect(deployed.stdout).to.match(/already in sync/);
     const manifest = await readManifest(path.join(dir, "2025.json"));
     const creation = (await rpc(berlin().url, "eth_getTransactionByHash", [
       manifest.contracts.CareLedger.deploymentTxHash,
@@ -151,6 +171,38 @@ describe("deploy: private-network clients (anvil as a paris EVM and a legacy cha
     } finally {
       await besu.close();
     }
+  });
+
+  it("runs read-only allowlist commands unattended: an exported URL wins over the one in the keystore, nothing prompts", async function () {
+    const configHome = emptyConfigHome();
+    const password = "correct horse battery staple";
+    const stored = await runHardhat(["keystore", "set", "CARELEDGER_RPC_URL"], {
+      configHome,
+      answers: [
+        { prompt: /Enter the password: $/, text: password },
+        { prompt: /Please confirm your password: $/, text: password },
+        {
+          prompt: /Enter secret to store in the production keystore: $/,
+          text: "http://127.0.0.1:1",
+        },
+      ],
+    });
+    expect(stored.code, stored.stdout + stored.stderr).to.equal(0);
+    // as cron runs it: stdin closed, the URL and chain id exported, no key anywhere
+    const exported = await runHardhat(
+      [
+        "allowlist",
+        "export",
+        "--network",
+        "careledger",
+        "--manifest",
+        path.join(ws.dir, "paris", "2025.json"),
+      ],
+      { configHome, env: { CARELEDGER_RPC_URL: paris().url, CARELEDGER_CHAIN_ID: "2025" } },
+    );
+    expect(exported.code, exported.stdout + exported.stderr).to.equal(0);
+    expect(exported.stdout).to.not.include("password");
+    expect(exported.stdout).to.include(`"${deployer.address.toLowerCase()}"`);
   });
 
   it("with a malformed environment, every command that uses the network says so in one line; others still run", async function () {

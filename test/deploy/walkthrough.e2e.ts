@@ -73,6 +73,19 @@ describe("docs/private-network.md followed step by step against anvil (chain 202
     await besu?.close();
   });
 
+  it("says the same as the README and Besu: one Node 22 path, one permissions file, permissioning removed in 25.6.0", async function () {
+    const docs = await readFile(path.join(PROJECT_ROOT, "docs", "private-network.md"), "utf8");
+    const readme = await readFile(path.join(PROJECT_ROOT, "README.md"), "utf8");
+    const nodePaths = (text: string) => new Set(text.match(/export PATH=[^\s`]+/g) ?? []);
+    expect([...nodePaths(docs)]).to.deep.equal([...nodePaths(readme)]);
+    expect(nodePaths(readme).size).to.equal(1);
+    const besu = /```bash\n(besu --data-path[\s\S]*?)```/.exec(docs)?.[1] ?? "";
+    expect(besu).to.include("--permissions-nodes-config-file=permissions_config.toml");
+    expect(besu).to.include("--permissions-accounts-config-file=permissions_config.toml");
+    expect(docs).to.match(/removed\*\* it in\s+25\.6\.0/);
+    expect(docs).to.not.match(/\/opt\/node22/);
+  });
+
   it("runs every command of section 8 as written; then the bootstrap order of section 4 works", async function () {
     expect(docsFlags.get("--chain-id")).to.equal("2025");
     expect(docsFlags.get("--base-fee")).to.equal("0");
