@@ -21,6 +21,7 @@ import {
   deployArgs,
   emptyConfigHome,
   expectOneLine,
+  keystoreSetScript,
   runHardhat,
   type CliResult,
 } from "./helpers/cli.js";
@@ -173,21 +174,18 @@ describe("deploy: private-network clients (anvil as a paris EVM and a legacy cha
     }
   });
 
-  it("runs read-only allowlist commands unattended: an exported URL wins over the one in the keystore, nothing prompts", async function () {
+  it("runs unattended: npm run keystore:set takes a piped value; an exported URL wins over the keystore's, nothing prompts", async function () {
     const configHome = emptyConfigHome();
     const password = "correct horse battery staple";
-    const stored = await runHardhat(["keystore", "set", "CARELEDGER_RPC_URL"], {
+    // provisioned by a script: the value piped in at once, the password from the environment
+    const stored = await keystoreSetScript(
       configHome,
-      answers: [
-        { prompt: /Enter the password: $/, text: password },
-        { prompt: /Please confirm your password: $/, text: password },
-        {
-          prompt: /Enter secret to store in the production keystore: $/,
-          text: "http://127.0.0.1:1",
-        },
-      ],
-    });
+      "CARELEDGER_RPC_URL",
+      "http://127.0.0.1:1",
+      password,
+    );
     expect(stored.code, stored.stdout + stored.stderr).to.equal(0);
+    expect(stored.stdout).to.include('Key "CARELEDGER_RPC_URL" set in the production keystore');
     // as cron runs it: stdin closed, the URL and chain id exported, no key anywhere
     const exported = await runHardhat(
       [

@@ -15,6 +15,7 @@ const HARDHAT_CLI = path.join(
   path.dirname(require.resolve("hardhat/package.json")),
   "dist/src/cli.js",
 );
+const TSX_CLI = path.join(path.dirname(require.resolve("tsx/package.json")), "dist/cli.mjs");
 export const PROJECT_ROOT = path.resolve(
   path.dirname(new URL(import.meta.url).pathname),
   "../../..",
@@ -59,10 +60,10 @@ const SCRUBBED = [
   "RUN_ID",
 ];
 
-export async function runHardhat(
-  args: readonly string[],
-  options: CliOptions = {},
-): Promise<CliResult> {
+/** This process's environment without the variables that change Hardhat's behaviour, plus `options.env`. */
+export function isolatedEnv(
+  options: Pick<CliOptions, "env" | "configHome"> = {},
+): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = { ...process.env };
   for (const name of SCRUBBED) delete env[name];
   for (const name of Object.keys(env)) {
@@ -73,6 +74,41 @@ export async function runHardhat(
     if (value === undefined) delete env[name];
     else env[name] = value;
   }
+  return env;
+}
+
+/**
+ * `npm run keystore:set -- <name>` as a provisioning script runs it: the value piped on stdin at
+ * once, the password in CARELEDGER_KEYSTORE_PASSWORD.
+ */
+export async function keystoreSetScript(
+  configHome: string,
+  name: string,
+  value: string,
+  password: string,
+): Promise<CliResult> {
+  const started = Date.now();
+  const child = spawn(process.execPath, [TSX_CLI, "scripts/keystore-set.ts", name], {
+    cwd: PROJECT_ROOT,
+    env: isolatedEnv({ configHome, env: { CARELEDGER_KEYSTORE_PASSWORD: password } }),
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  child.stdin.end(`${value}\n`);
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.once("close", (c, s) => resolve([c, s])),
+  );
+  return { code, signal, stdout, stderr, ms: Date.now() - started };
+}
+
+export async function runHardhat(
+  args: readonly string[],
+  options: CliOptions = {},
+): Promise<CliResult> {
+  const env = isolatedEnv(options);
   const started = Date.now();
   const child = spawn(process.execPath, [HARDHAT_CLI, ...args], {
     cwd: PROJECT_ROOT,
