@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import hardhatToolboxMochaEthersPlugin from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { defineConfig } from "hardhat/config";
+import type { HardhatPlugin } from "hardhat/types/plugins";
 import { localNodeNetwork, privateNetwork } from "./src/deploy/networks.js";
 import { careLedgerTasks } from "./tasks/index.js";
 
@@ -17,8 +18,14 @@ const solcSettings = {
   viaIR: true,
 };
 
+/** Refuses a connection to a network whose environment is malformed (src/deploy/network-hooks.ts). */
+const careLedgerEnvironmentPlugin: HardhatPlugin = {
+  id: "careledger-environment",
+  hookHandlers: { network: () => import("./src/deploy/network-hooks.js") },
+};
+
 export default defineConfig({
-  plugins: [hardhatToolboxMochaEthersPlugin],
+  plugins: [hardhatToolboxMochaEthersPlugin, careLedgerEnvironmentPlugin],
   solidity: {
     profiles: {
       default: {

@@ -20,12 +20,18 @@ import { startFakeBesu } from "./helpers/fake-besu.js";
 import {
   deployArgs,
   emptyConfigHome,
+  errorLines,
   expectOneLine,
   keystoreSetScript,
   runHardhat,
   type CliResult,
 } from "./helpers/cli.js";
-import { rpc, useDeployWorkspace, writeParameters } from "./helpers/chain.js";
+import {
+  blockNumber as blockNumberOf,
+  rpc,
+  useDeployWorkspace,
+  writeParameters,
+} from "./helpers/chain.js";
 
 const PUSH0 = 0x5f;
 const MCOPY = 0x5e;
@@ -212,12 +218,13 @@ describe("deploy: private-network clients (anvil as a paris EVM and a legacy cha
     const badJson = path.join(ws.dir, "bad.json");
     await writeFile(badJson, '{ "CareLedger": { "admin": "0x00", } }');
     const closed = await freePort();
+    const parisBlocks = await blockNumberOf(paris().url);
     try {
       const preflight = (extra: Record<string, string>) =>
         runHardhat(["preflight", "--network", "careledger"], {
           env: { ...env(paris().url), ...extra },
         });
-      const [list, chainId, gasPrice, notANode, refused, json] = await Promise.all([
+      const [list, chainId, gasPrice, notANode, refused, json, ignition] = await Promise.all([
         runHardhat(["keystore", "list"], {
           configHome: emptyConfigHome(),
           env: { CARELEDGER_CHAIN_ID: "twenty" },
@@ -238,7 +245,18 @@ describe("deploy: private-network clients (anvil as a paris EVM and a legacy cha
           }),
           { env: env(paris().url) },
         ),
+        // a command of another plugin that connects: refused by the careledger-environment hook
+        runHardhat(
+          ["ignition", "deploy", "ignition/modules/CareLedger.ts", "--network", "careledger"],
+          { env: { ...env(paris().url), CARELEDGER_CHAIN_ID: "twenty" } },
+        ),
       ]);
+      expect(ignition.code).to.equal(1);
+      expect(errorLines(ignition)[0]).to.equal(
+        'Error in community plugin careledger-environment: CARELEDGER_CHAIN_ID="twenty" is not a chain id: use a positive integer',
+      );
+      expect(ignition.stdout + ignition.stderr).to.not.match(/report it|    at /);
+      expect(await blockNumberOf(paris().url)).to.equal(parisBlocks);
       // the keystore's own answer (there is none in this config home), not a config crash
       expect(list.stdout + list.stderr).to.not.match(/NetworkConfigError|report it|twenty/);
       expect(list.stdout + list.stderr).to.match(/No production keystore found/);
