@@ -17,6 +17,7 @@ import { readManifest } from "../../src/deploy/manifest.js";
 import { freePort } from "../../src/deploy/node.js";
 import { opcodesOf } from "../../src/deploy/preflight.js";
 import { startFakeBesu } from "./helpers/fake-besu.js";
+import { RpcErrorReply, startProxyRpc } from "./helpers/rpc-server.js";
 import {
   deployArgs,
   emptyConfigHome,
@@ -136,6 +137,30 @@ describe("deploy: private-network clients (anvil as a paris EVM and a legacy cha
     expect(
       BigInt(String(await rpc(berlin().url, "eth_getBalance", [deployer.address, "latest"]))),
     ).to.equal(0n);
+  });
+
+  it("stops with one line when the node rejects a zero-priced transaction of the deploy (Besu without --min-gas-price=0)", async function () {
+    const besuLike = await startProxyRpc(paris().url, {
+      eth_sendRawTransaction: () => {
+        throw new RpcErrorReply(-32000, "Gas price below configured minimum gas price");
+      },
+    });
+    try {
+      const dir = path.join(ws.dir, "rejected");
+      const result = await deploy(
+        besuLike.url,
+        dir,
+        `${ws.deploymentId}-rejected`,
+        "--evm",
+        "paris",
+      );
+      expectOneLine(
+        result,
+        /^Error: The node at http:\/\/127\.0\.0\.1:\d+ rejects transactions priced 0 \(Gas price below configured minimum gas price\): start every node with --min-gas-price=0 \(and zeroBaseFee in the genesis\), then re-run the same command to resume$/,
+      );
+    } finally {
+      await besuLike.close();
+    }
   });
 
   it("syncs past a node that is down: the next node is updated, the exit is 1, a re-run changes nothing more", async function () {
