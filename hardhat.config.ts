@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import hardhatToolboxMochaEthersPlugin from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { defineConfig } from "hardhat/config";
+import type { HardhatPlugin } from "hardhat/types/plugins";
 import { localNodeNetwork, privateNetwork } from "./src/deploy/networks.js";
 import { careLedgerTasks } from "./tasks/index.js";
 
@@ -17,8 +18,14 @@ const solcSettings = {
   viaIR: true,
 };
 
+/** Refuses a connection to a network whose environment is malformed (src/deploy/network-hooks.ts). */
+const careLedgerEnvironmentPlugin: HardhatPlugin = {
+  id: "careledger-environment",
+  hookHandlers: { network: () => import("./src/deploy/network-hooks.js") },
+};
+
 export default defineConfig({
-  plugins: [hardhatToolboxMochaEthersPlugin],
+  plugins: [hardhatToolboxMochaEthersPlugin, careLedgerEnvironmentPlugin],
   solidity: {
     profiles: {
       default: {
@@ -30,6 +37,14 @@ export default defineConfig({
         version: SOLC_VERSION,
         path: require.resolve("solc/soljson.js"),
         settings: solcSettings,
+      },
+      // For a client whose EVM predates Cancun (GoQuorum, a London/Clique network). Built by
+      // `npx hardhat build-evm --evm paris` into artifacts-evm/paris/, never over artifacts/;
+      // deployed by `npm run deploy -- --network … --evm paris` (src/deploy/evm-build.ts).
+      paris: {
+        version: SOLC_VERSION,
+        path: require.resolve("solc/soljson.js"),
+        settings: { ...solcSettings, evmVersion: "paris" },
       },
     },
   },

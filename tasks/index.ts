@@ -19,6 +19,14 @@ const keepOption = {
   defaultValue: "",
 } as const;
 
+const evmOption = {
+  name: "evm",
+  description:
+    "Deploy the build for this EVM (paris for GoQuorum or a London network; default: the cancun build)",
+  type: ArgumentType.STRING_WITHOUT_DEFAULT,
+  defaultValue: undefined,
+} as const;
+
 export const careLedgerTasks = [
   task("deploy", "Deploy CareLedger with Ignition (preflight, resumable) and write the manifest")
     .addOption({
@@ -39,9 +47,32 @@ export const careLedgerTasks = [
       type: ArgumentType.STRING,
       defaultValue: "deployments",
     })
+    .addOption(evmOption)
+    .addOption({
+      name: "syncNodes",
+      description:
+        "After the deploy, sync these nodes' allowlists (comma-separated PERM URLs): the first step of the bootstrap",
+      type: ArgumentType.STRING,
+      defaultValue: "",
+    })
     .addFlag({ name: "quiet", description: "Do not show Ignition's progress" })
     .addFlag({ name: "skipBuild", description: "Use the artifacts as they are (no build check)" })
     .setAction(() => import("./deploy.js"))
+    .build(),
+
+  task("preflight", "Dry run of the deploy: every check, nothing sent, one line per finding")
+    .addOption(evmOption)
+    .setAction(() => import("./preflight.js"))
+    .build(),
+
+  task("build-evm", "Build CareLedger for an older EVM into artifacts-evm/<evm>/ (size-checked)")
+    .addOption({
+      name: "evm",
+      description: "Build profile of hardhat.config.ts named after the EVM",
+      type: ArgumentType.STRING,
+      defaultValue: "paris",
+    })
+    .setAction(() => import("./build-evm.js"))
     .build(),
 
   emptyTask("allowlist", "Besu account allowlist kept in step with the member registry").build(),

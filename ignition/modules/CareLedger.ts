@@ -12,6 +12,7 @@
  * the two-step hand-over: the admin calls `acceptDefaultAdminTransfer()` after the delay.
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import type { Artifact } from "@nomicfoundation/ignition-core";
 import {
   CARELEDGER_MODULE_ID,
   PARAMETER_DEFAULTS,
@@ -37,8 +38,12 @@ export const NO_WIRING: CareLedgerWiring = {
   handOverAdmin: false,
 };
 
-/** The CareLedger module with `wiring`. Future ids are stable, so a re-run resumes the journal. */
-export function buildCareLedgerModule(wiring: CareLedgerWiring = NO_WIRING) {
+/**
+ * The CareLedger module with `wiring`. Future ids are stable, so a re-run resumes the journal.
+ * `artifact` deploys another build of the contract (e.g. `artifacts-evm/paris/CareLedger.json`)
+ * under the same future id; default: the `CareLedger` artifact of the default build.
+ */
+export function buildCareLedgerModule(wiring: CareLedgerWiring = NO_WIRING, artifact?: Artifact) {
   return buildModule(CARELEDGER_MODULE_ID, (m) => {
     const admin = m.getParameter<string>("admin");
     const adminTransferDelay = m.getParameter<number>(
@@ -54,12 +59,16 @@ export function buildCareLedgerModule(wiring: CareLedgerWiring = NO_WIRING) {
       PARAMETER_DEFAULTS.breakGlassMaxDuration,
     );
 
-    const careLedger = m.contract("CareLedger", [
+    const constructorArgs = [
       wiring.handOverAdmin ? m.getAccount(0) : admin,
       adminTransferDelay,
       initialRegistrar,
       breakGlassMaxDuration,
-    ]);
+    ];
+    const careLedger =
+      artifact === undefined
+        ? m.contract("CareLedger", constructorArgs)
+        : m.contract("CareLedger", artifact, constructorArgs);
 
     const wired = [
       ...wiring.registrars.map((registrar) =>

@@ -15,6 +15,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type {} from "@nomicfoundation/hardhat-ignition-ethers";
 import { CareLedgerError, type CareLedgerErrorOptions } from "../errors.js";
 import { buildCareLedgerModule, type CareLedgerWiring } from "../../ignition/modules/CareLedger.js";
+import { buildForEvm, evmArtifactPath, type EvmBuildContext } from "./evm-build.js";
 import { jsonRpcRequest, quantity } from "./jsonrpc.js";
 import {
   abiHash,
@@ -32,7 +33,12 @@ import {
   readCareLedgerParameters,
   type CareLedgerParameters,
 } from "./parameters.js";
-import { preflight, preflightTargetFromConfig, type PreflightReport } from "./preflight.js";
+import {
+  preflight,
+  PreflightError,
+  preflightTargetFromConfig,
+  type PreflightReport,
+} from "./preflight.js";
 
 /** Gas budgeted per wiring call in the funds check (a `grantRole` uses ~50k). */
 const GAS_PER_CALL = 120_000n;
@@ -58,6 +64,11 @@ export interface DeployOptions {
   readonly manifestDir?: string;
   /** Run the build task first (default true; it is a no-op when artifacts are current). */
   readonly build?: boolean;
+  /**
+   * Deploy the build for this EVM (`paris`, `london`, …: `artifacts-evm/<evm>/`, built if needed)
+   * instead of the default `cancun` one.
+   */
+  readonly evm?: string;
   /** Show Ignition's progress UI. */
   readonly displayUi?: boolean;
   /** Progress lines (default: none). */
@@ -106,30 +117,40 @@ export async function deployCareLedger(
     options.parametersFile ?? parametersFileFor(hre.config.paths.ignition, options.network);
   const params = await readCareLedgerParameters(parametersFile);
 
+  if (options.build ?? true) await hre.tasks.getTask("build").run({ quiet: true, noTests: true });
+  const evmArtifact =
+    options.evm === undefined
+      ? undefined
+      : (await buildForEvm(evmBuildContext(hre, options.evm), options.evm)).artifact;
+  const artifact = evmArtifact ?? (await hre.artifacts.readArtifact("CareLedger"));
+
   const report = await preflight(preflightTargetFromConfig(options.network, networkConfig), {
     // only asked on a network that charges gas
     gasLimit: async (deployer, url) =>
-      (await estimateDeployGas(hre, params, deployer, url)) +
+      (await estimateDeployGas(artifact, params, deployer, url)) +
       GAS_PER_CALL * BigInt(params.registrars.length + params.rolePolicies.length + 1),
+    bytecode: artifact.deployedBytecode,
+    build: options.evm ?? "cancun",
   });
   log(
-    `Preflight: ${report.endpoint}, chain ${report.chainId}, deployer ${report.deployer}, ${report.feeMode === "zero" ? "zero gas" : `paid gas (estimated ${report.estimatedCost} wei)`}`,
+    `Preflight: ${report.endpoint}, chain ${report.chainId}, deployer ${report.deployer}, ${describeFees(report)}`,
   );
-
-  if (options.build ?? true) await hre.tasks.getTask("build").run({ quiet: true, noTests: true });
-  const artifact = await hre.artifacts.readArtifact("CareLedger");
 
   const wiring = planWiring(params, report.deployer);
   const deploymentId = resolveDeploymentId(options.deploymentId, report.chainId);
   const deploymentDir = path.join(hre.config.paths.ignition, "deployments", deploymentId);
   const connection = await hre.network.create({ network: options.network });
   try {
-    await connection.ignition.deploy(buildCareLedgerModule(wiring), {
-      parameters: ignitionParameters(params),
-      deploymentId,
-      defaultSender: report.deployer,
-      displayUi: options.displayUi ?? false,
-    });
+    try {
+      await connection.ignition.deploy(buildCareLedgerModule(wiring, evmArtifact), {
+        parameters: ignitionParameters(params),
+        deploymentId,
+        defaultSender: report.deployer,
+        displayUi: options.displayUi ?? false,
+      });
+    } catch (error) {
+      throw zeroPriceRejection(error, report) ?? error;
+    }
 
     const transactions = await collectTransactions(hre, deploymentDir, report.url);
     const creation = transactions.find(
@@ -158,7 +179,12 @@ export async function deployCareLedger(
           deploymentBlock: creation.blockNumber,
           deploymentTxHash: creation.hash,
           artifact: `${artifact.sourceName}:${artifact.contractName}`,
-          abiPath: path.relative(root, await hre.artifacts.getArtifactPath("CareLedger")),
+          abiPath: path.relative(
+            root,
+            options.evm === undefined
+              ? await hre.artifacts.getArtifactPath("CareLedger")
+              : evmArtifactPath(root, options.evm),
+          ),
           typechainFactory: `${artifact.contractName}__factory`,
           abiHash: abiHash(artifact.abi),
           // the package's ./abi entry when it is the deployed ABI, else the ABI itself
@@ -171,6 +197,7 @@ export async function deployCareLedger(
         ...params,
         rolePolicies: params.rolePolicies.map((p) => ({ ...p })),
         adminHandOverPending: wiring.handOverAdmin,
+        evmVersion: options.evm ?? "cancun",
       },
       transactions,
     };
@@ -224,13 +251,11 @@ async function collectTransactions(
 
 /** Gas of the CareLedger creation, from the node; an upper bound if it cannot be asked. */
 async function estimateDeployGas(
-  hre: HardhatRuntimeEnvironment,
+  artifact: { abi: readonly unknown[]; bytecode: string },
   params: CareLedgerParameters,
   deployer: string,
   url: string,
 ): Promise<bigint> {
-  if (!(await hre.artifacts.artifactExists("CareLedger"))) return 6_000_000n;
-  const artifact = await hre.artifacts.readArtifact("CareLedger");
   const factory = new ContractFactory(artifact.abi as never[], artifact.bytecode);
   const tx = await factory.getDeployTransaction(
     params.admin,
@@ -248,4 +273,49 @@ async function estimateDeployGas(
     // 200 gas per byte of code deposit + execution and calldata, generously
     return BigInt((tx.data.length - 2) / 2) * 400n + 1_000_000n;
   }
+}
+
+/** The per-EVM build settings of `evm` from the build profile of the same name. */
+export function evmBuildContext(hre: HardhatRuntimeEnvironment, evm: string): EvmBuildContext {
+  const profile = hre.config.solidity.profiles[evm];
+  const compiler = profile?.compilers[0];
+  if (compiler === undefined) {
+    throw new DeployError(
+      `No build profile "${evm}" in hardhat.config.ts: use one of ${Object.keys(hre.config.solidity.profiles).join(", ")}`,
+    );
+  }
+  return {
+    root: hre.config.paths.root,
+    artifactsDir: hre.config.paths.artifacts,
+    settings: compiler.settings as Record<string, unknown>,
+    compilerPath: compiler.path ?? "solc/soljson.js",
+  };
+}
+
+/** One line saying what the deploy sends, per chain kind. */
+export function describeFees(report: PreflightReport): string {
+  if (report.feeMode === "zero") {
+    return report.transactionType === "eip1559"
+      ? "zero gas (base fee 0: EIP-1559 transactions with max fee and priority fee 0)"
+      : "zero gas (no base fee: legacy transactions at the node's eth_gasPrice, 0)";
+  }
+  return `paid gas (${report.transactionType === "eip1559" ? "EIP-1559, max fee" : "legacy, gas price"} ${report.sentPrice} wei; estimated ${report.estimatedCost} wei)`;
+}
+
+/** A node that refused a zero-priced transaction of the deploy, as the one-line refusal. */
+function zeroPriceRejection(error: unknown, report: PreflightReport): PreflightError | undefined {
+  if (report.feeMode !== "zero") return undefined;
+  const text =
+    error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : String(error);
+  const reason =
+    /(gas price below[^.\n]*|minimum gas price[^.\n]*|underpriced[^.\n]*|max fee per gas less than[^.\n]*|fee cap[^.\n]*too low[^.\n]*)/i.exec(
+      text,
+    )?.[1];
+  if (reason === undefined) return undefined;
+  return new PreflightError(
+    "ZERO_PRICE_REJECTED",
+    `The node at ${report.endpoint} rejects transactions priced 0 (${reason.trim()}): start every node with --min-gas-price=0 ` +
+      `(and zeroBaseFee in the genesis), then re-run the same command to resume`,
+    { cause: error },
+  );
 }

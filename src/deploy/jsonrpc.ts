@@ -23,16 +23,20 @@ export class JsonRpcTransportError extends CareLedgerError {
   readonly endpoint: string;
   /** The method that was being called. */
   readonly method: string;
+  /** True when nothing answered (connection refused, timeout); false for an answer that is not JSON-RPC. */
+  readonly unreachable: boolean;
+  override readonly name = "JsonRpcTransportError";
 
   constructor(
     endpoint: string,
     method: string,
     reason: string,
-    options: CareLedgerErrorOptions = {},
+    options: CareLedgerErrorOptions & { readonly unreachable?: boolean } = {},
   ) {
     super(`${method} to ${endpoint} failed: ${reason}`, "RPC_TRANSPORT", options);
     this.endpoint = endpoint;
     this.method = method;
+    this.unreachable = options.unreachable ?? false;
   }
 }
 
@@ -91,6 +95,7 @@ export async function jsonRpcRequest(
   } catch (error) {
     throw new JsonRpcTransportError(endpoint, method, describeFetchFailure(error), {
       cause: error,
+      unreachable: true,
     });
   }
   const text = await response.text().catch(() => "");
@@ -142,11 +147,24 @@ function describeFetchFailure(error: unknown): string {
   if (error instanceof Error) {
     if (error.name === "TimeoutError" || error.name === "AbortError")
       return "no answer (timed out)";
+    // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, …) is in its cause, or
+    // in the errors of an AggregateError when every address of the host refused
+    const code = errorCode((error as { cause?: unknown }).cause);
+    if (code !== undefined) return `connection failed (${code})`;
     const cause = (error as { cause?: unknown }).cause;
-    if (typeof cause === "object" && cause !== null && "code" in cause) {
-      return `connection failed (${String((cause as { code: unknown }).code)})`;
-    }
-    return error.message;
+    return cause instanceof Error ? `${error.message}: ${cause.message}` : error.message;
   }
   return String(error);
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  if ("code" in error && typeof error.code === "string") return error.code;
+  if (error instanceof AggregateError) {
+    for (const inner of error.errors) {
+      const code = errorCode(inner);
+      if (code !== undefined) return code;
+    }
+  }
+  return errorCode((error as { cause?: unknown }).cause);
 }

@@ -28,7 +28,10 @@ export async function readManifest(file: string): Promise<DeploymentManifest> {
     return parseManifest(JSON.parse(text));
   } catch (error) {
     if (error instanceof ManifestError) throw new ManifestError(`${file}: ${error.message}`);
-    throw new ManifestError(`${file} is not valid JSON`, { cause: error });
+    throw new ManifestError(
+      `${file} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
 }
 

@@ -36,12 +36,39 @@ export function privateNetworkVariables(prefix: string): PrivateNetworkVariables
   };
 }
 
-/** A malformed chain id or gas price in the environment; thrown while Hardhat loads its config. */
+/**
+ * A malformed chain id or gas price in the environment. It is never thrown while Hardhat loads its
+ * config (that would break every command, even `keystore list`): {@link privateNetwork} records it
+ * and the commands that use the network throw it ({@link assertNetworkEnvironment}).
+ */
 export class NetworkConfigError extends CareLedgerError {
   override readonly name: string = "NetworkConfigError";
 
   constructor(message: string) {
     super(message, "NETWORK_CONFIG");
+  }
+}
+
+/** Problems found in the environment of each variable prefix while the config loaded. */
+const environmentProblems = new Map<string, NetworkConfigError>();
+
+/**
+ * Throws the {@link NetworkConfigError} recorded for the network whose variables start with
+ * `prefix` (e.g. `CARELEDGER`), if its environment was malformed when Hardhat loaded the config.
+ */
+export function assertNetworkEnvironment(prefix: string): void {
+  const problem = environmentProblems.get(prefix);
+  if (problem !== undefined) throw problem;
+}
+
+/** `parse(raw)`, or `fallback` with the error recorded under `prefix`. */
+function parseOrRecord<T>(prefix: string, parse: () => T, fallback: T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof NetworkConfigError)) throw error;
+    if (!environmentProblems.has(prefix)) environmentProblems.set(prefix, error);
+    return fallback;
   }
 }
 
@@ -79,14 +106,19 @@ export function privateNetwork(
   env: NodeJS.ProcessEnv = process.env,
 ): HttpNetworkUserConfig {
   const names = privateNetworkVariables(prefix);
-  const chainId = parseChainId(env[names.chainId], names.chainId);
+  environmentProblems.delete(prefix);
+  const chainId = parseOrRecord(
+    prefix,
+    () => parseChainId(env[names.chainId], names.chainId),
+    undefined,
+  );
   return {
     type: "http",
     chainType: "l1",
     url: configVariable(names.rpcUrl),
     ...(chainId === undefined ? {} : { chainId }),
     accounts: [configVariable(names.deployerKey)],
-    gasPrice: parseGasPrice(env[names.gasPrice], names.gasPrice),
+    gasPrice: parseOrRecord(prefix, () => parseGasPrice(env[names.gasPrice], names.gasPrice), 0n),
   };
 }
 
@@ -97,12 +129,23 @@ export function privateNetwork(
  * `LOCALNODE_GAS_PRICE` the gas price (default 0; `auto` for `npm run node -- --paid`).
  */
 export function localNodeNetwork(env: NodeJS.ProcessEnv = process.env): HttpNetworkUserConfig {
+  const prefix = "LOCALNODE";
+  environmentProblems.delete(prefix);
   return {
     type: "http",
     chainType: "l1",
     url: configVariable(LOCALNODE.urlVariable, { default: LOCALNODE_URL }),
-    chainId: parseChainId(env["LOCALNODE_CHAIN_ID"], "LOCALNODE_CHAIN_ID") ?? LOCALNODE.chainId,
+    chainId:
+      parseOrRecord(
+        prefix,
+        () => parseChainId(env["LOCALNODE_CHAIN_ID"], "LOCALNODE_CHAIN_ID"),
+        undefined,
+      ) ?? LOCALNODE.chainId,
     accounts: "remote",
-    gasPrice: parseGasPrice(env["LOCALNODE_GAS_PRICE"], "LOCALNODE_GAS_PRICE"),
+    gasPrice: parseOrRecord(
+      prefix,
+      () => parseGasPrice(env["LOCALNODE_GAS_PRICE"], "LOCALNODE_GAS_PRICE"),
+      0n,
+    ),
   };
 }

@@ -35,6 +35,8 @@ export interface NodeOptions {
   readonly zeroGas?: boolean;
   /** Default automine. Anvil only. */
   readonly mining?: MiningMode;
+  /** More anvil arguments (e.g. `["--hardfork", "paris"]`), after the ones above. Anvil only. */
+  readonly extraArgs?: readonly string[];
   /** Give up if the node does not answer `eth_chainId` within this time (default 20 s). */
   readonly readyTimeoutMs?: number;
   /** Receives the node's own output, line by line. */
@@ -183,6 +185,7 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     const mining = options.mining ?? { kind: "auto" };
     if (mining.kind === "manual") args.push("--no-mining");
     if (mining.kind === "interval") args.push("--block-time", String(mining.seconds));
+    args.push(...(options.extraArgs ?? []));
   } else {
     command = process.execPath;
     const require = createRequire(path.join(cwd, "package.json"));

@@ -163,7 +163,7 @@ export async function readCareLedgerParameters(file: string): Promise<CareLedger
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ParametersError(file, "is not valid JSON", { cause: error });
+    throw new ParametersError(file, `is not valid JSON: ${jsonErrorText(error)}`, { cause: error });
   }
   return parseCareLedgerParameters(file, json);
 }
@@ -187,4 +187,9 @@ export function roleName(role: Role): RoleName {
   const entry = Object.entries(Role).find(([, value]) => value === role);
   if (entry === undefined) throw new RangeError(`unknown role ${role}`);
   return entry[0] as RoleName;
+}
+
+/** A JSON.parse error as one line, with its position (`… at position 42 (line 3 column 5)`). */
+function jsonErrorText(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, " ");
 }

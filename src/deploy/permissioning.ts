@@ -1,7 +1,8 @@
 /**
  * Keeps a Besu node's account allowlist in step with the CareLedger member registry.
  *
- * Besu deprecated onchain permissioning in 24.12; networks use local permissioning instead: each
+ * Besu removed onchain permissioning in 25.6.0 (deprecated since 24.12); networks use local
+ * permissioning instead: each
  * node reads `accounts-allowlist` from its `permissions_config.toml`
  * (`--permissions-accounts-config-file-enabled`) and can change it at runtime through the `PERM`
  * JSON-RPC API (`perm_getAccountsAllowlist`, `perm_addAccountsToAllowlist`,
@@ -291,4 +292,66 @@ export function formatSync(result: SyncResult, reasons: ReadonlyMap<string, stri
         ? "applied"
         : "dry run: re-run with --apply to send these changes";
   return [`${summary} (${tail})`, ...lines];
+}
+
+/** One node's outcome in {@link syncAllowlistOnNodes}: what it did, or why it failed. */
+export type NodeSyncOutcome =
+  | { readonly ok: true; readonly url: string; readonly result: SyncResult }
+  | { readonly ok: false; readonly url: string; readonly endpoint: string; readonly error: Error };
+
+/**
+ * {@link syncAllowlist} on every node in turn. A node that is down, refuses, or ends out of step
+ * does not stop the others: its error is recorded and the next node is synced, so a deactivated
+ * member leaves every reachable node's allowlist. Safe to re-run: nodes already in step get no
+ * change request.
+ */
+export async function syncAllowlistOnNodes(
+  urls: readonly string[],
+  desired: readonly string[],
+  options: SyncOptions & { readonly headers?: Readonly<Record<string, string>> } = {},
+): Promise<NodeSyncOutcome[]> {
+  const outcomes: NodeSyncOutcome[] = [];
+  for (const url of urls) {
+    try {
+      const result = await syncAllowlist(
+        new BesuPermissioningClient(url, options.headers),
+        desired,
+        {
+          apply: options.apply ?? false,
+        },
+      );
+      outcomes.push({ ok: true, url, result });
+    } catch (error) {
+      if (!(error instanceof CareLedgerError)) throw error;
+      outcomes.push({ ok: false, url, endpoint: redactUrl(url), error });
+    }
+  }
+  return outcomes;
+}
+
+/** Lines of {@link syncAllowlistOnNodes}: each node's lines, failures as `<endpoint>: FAILED …`. */
+export function formatNodeSync(
+  outcomes: readonly NodeSyncOutcome[],
+  reasons: ReadonlyMap<string, string>,
+): { lines: string[]; failed: number } {
+  const lines: string[] = [];
+  let failed = 0;
+  for (const outcome of outcomes) {
+    if (outcome.ok) {
+      lines.push(...formatSync(outcome.result, reasons));
+    } else {
+      failed++;
+      lines.push(
+        `${outcome.endpoint}: FAILED, not synced (${outcome.error.message.replace(/\s*\n\s*/g, " ")})`,
+      );
+    }
+  }
+  if (outcomes.length > 1 || failed > 0) {
+    lines.push(
+      failed === 0
+        ? `${outcomes.length} nodes synced`
+        : `${failed} of ${outcomes.length} nodes FAILED: fix them and run the same command again (nodes already in step get no change)`,
+    );
+  }
+  return { lines, failed };
 }

@@ -11,6 +11,7 @@ import { HardhatError } from "@nomicfoundation/hardhat-errors";
 import { computeAddress, formatEther, formatUnits, getAddress, HDNodeWallet } from "ethers";
 import type { NetworkConfig } from "hardhat/types/config";
 import { CareLedgerError, type CareLedgerErrorOptions } from "../errors.js";
+import { assertNetworkEnvironment } from "./networks.js";
 import {
   jsonRpcRequest,
   JsonRpcResponseError,
@@ -25,14 +26,16 @@ export type PreflightCode =
   | "RPC_URL_MISSING"
   | "RPC_URL_INVALID"
   | "RPC_UNREACHABLE"
+  | "NOT_AN_ETHEREUM_NODE"
   | "CHAIN_ID_MISSING"
   | "CHAIN_ID_MISMATCH"
   | "DEPLOYER_KEY_MISSING"
   | "KEYSTORE_LOCKED"
   | "DEPLOYER_KEY_INVALID"
   | "NO_DEPLOYER"
-  | "GAS_PRICE_TOO_LOW"
-  | "INSUFFICIENT_FUNDS";
+  | "ZERO_PRICE_REJECTED"
+  | "INSUFFICIENT_FUNDS"
+  | "EVM_UNSUPPORTED";
 
 /** A preflight check failed; `message` is one line saying what to fix. Nothing was sent. */
 export class PreflightError extends CareLedgerError {
@@ -88,6 +91,13 @@ export interface PreflightOptions {
   readonly gasLimit?: bigint | ((deployer: string, url: string) => Promise<bigint>);
   /** Per-request timeout (default 5 s). */
   readonly timeoutMs?: number;
+  /**
+   * Runtime bytecode of the build to deploy: preflight then checks that the node's EVM runs every
+   * post-Paris opcode it contains (probe calls that send nothing).
+   */
+  readonly bytecode?: string;
+  /** Name of that build, for messages (default `cancun`). */
+  readonly build?: string;
 }
 
 /** How the network charges gas. */
@@ -108,6 +118,13 @@ export interface PreflightReport {
   readonly baseFeePerGas: bigint | undefined;
   /** `eth_gasPrice`. */
   readonly nodeGasPrice: bigint;
+  /**
+   * What Ignition sends: EIP-1559 fees when blocks carry a base fee (0/0 when it is 0), a legacy
+   * gas price (the node's `eth_gasPrice`) when they do not.
+   */
+  readonly transactionType: "eip1559" | "legacy";
+  /** Price per gas Ignition sends (max fee for EIP-1559): 0 on a zero-gas network. */
+  readonly sentPrice: bigint;
   /** Estimated upper bound of the deployment's cost in wei (0 on a zero-gas network). */
   readonly estimatedCost: bigint;
 }
@@ -145,6 +162,8 @@ export function preflightTargetFromConfig(network: string, config: NetworkConfig
   }
   const urlName = (config.url as { name?: unknown }).name;
   const prefix = typeof urlName === "string" ? /^(.+)_RPC_URL$/.exec(urlName)?.[1] : undefined;
+  // a malformed chain id or gas price in the environment, recorded when the config loaded
+  if (prefix !== undefined) assertNetworkEnvironment(prefix);
   const variables =
     prefix === undefined ? {} : { chainId: `${prefix}_CHAIN_ID`, gasPrice: `${prefix}_GAS_PRICE` };
   return {
@@ -178,6 +197,7 @@ export async function checkEndpoint(
     try {
       return await jsonRpcRequest(url, method, params, { timeoutMs });
     } catch (error) {
+      if (error instanceof JsonRpcTransportError && !error.unreachable) throw notANode(error);
       if (error instanceof JsonRpcTransportError) {
         throw new PreflightError(
           "RPC_UNREACHABLE",
@@ -189,7 +209,21 @@ export async function checkEndpoint(
       throw error;
     }
   };
-  const chainId = Number(quantity(await call("eth_chainId"), "eth_chainId", endpoint));
+  const notANode = (error: JsonRpcTransportError | JsonRpcResponseError): PreflightError =>
+    new PreflightError(
+      "NOT_AN_ETHEREUM_NODE",
+      `${endpoint}, the URL of network "${target.network}" (${target.url.name ?? "its url"}), is not an Ethereum JSON-RPC node ` +
+        `(${error.message.replace(/^.*failed: /, "")}): set ${target.url.name ?? "it"} to a node's JSON-RPC URL`,
+      { cause: error },
+    );
+  let chainId: number;
+  try {
+    chainId = Number(quantity(await call("eth_chainId"), "eth_chainId", endpoint));
+  } catch (error) {
+    if (error instanceof JsonRpcResponseError) throw notANode(error);
+    if (error instanceof JsonRpcTransportError) throw notANode(error);
+    throw error;
+  }
   if (target.expectedChainId === undefined) {
     throw new PreflightError(
       "CHAIN_ID_MISSING",
@@ -217,52 +251,55 @@ export async function preflight(
   // 3. A deployer.
   const deployer = await resolveDeployer(target, call, endpoint);
 
-  // 4. Fees and funds.
-  const block = (await call("eth_getBlockByNumber", ["latest", false])) as {
-    baseFeePerGas?: string;
-  } | null;
-  const baseFeePerGas =
-    block?.baseFeePerGas === undefined || block.baseFeePerGas === null
-      ? undefined
-      : quantity(block.baseFeePerGas, "eth_getBlockByNumber", endpoint);
-  const nodeGasPrice = quantity(await call("eth_gasPrice"), "eth_gasPrice", endpoint);
+  // 4. Fees, decided from what the chain does (not from eth_gasPrice, which Besu reports as a
+  // percentile of recent blocks): the latest block's base fee and a simulated zero-fee transaction.
+  const fees = await probeFees(call, deployer, endpoint);
+  const { baseFeePerGas, nodeGasPrice } = fees;
   const balance = quantity(
     await call("eth_getBalance", [deployer, "latest"]),
     "eth_getBalance",
     endpoint,
   );
-  const requiredPrice = (baseFeePerGas ?? 0n) > nodeGasPrice ? (baseFeePerGas ?? 0n) : nodeGasPrice;
-  const feeMode: FeeMode = requiredPrice === 0n ? "zero" : "paid";
+  const feeMode: FeeMode =
+    fees.sentPrice === 0n && fees.zeroFeeRefusal === undefined ? "zero" : "paid";
 
   let estimatedCost = 0n;
   if (feeMode === "paid") {
-    if (target.gasPrice !== "auto" && target.gasPrice < requiredPrice) {
+    const rejectsZero =
+      fees.zeroFeeRefusal ??
+      (baseFeePerGas !== undefined && baseFeePerGas > 0n
+        ? `its blocks carry base fee ${baseFeePerGas} wei`
+        : undefined);
+    // The one refusal of a configuration: the node rejects price 0 and the network is set to send it.
+    if (rejectsZero !== undefined && target.gasPrice === 0n) {
       throw new PreflightError(
-        "GAS_PRICE_TOO_LOW",
-        `The node at ${endpoint} charges gas (${formatUnits(requiredPrice, "gwei")} gwei) but network "${target.network}" ` +
-          `sends gas price ${target.gasPrice} wei: set ${target.gasPriceVariable ?? "its gasPrice"}=auto`,
+        "ZERO_PRICE_REJECTED",
+        `The node at ${endpoint} rejects transactions priced 0 (${rejectsZero}), which network "${target.network}" sends: ` +
+          `run every node with zero gas (zeroBaseFee and --min-gas-price=0), or set ${target.gasPriceVariable ?? "its gasPrice"}=auto and fund the deployer`,
       );
     }
-    const priority = 10n ** 9n;
-    const pricePerGas =
-      baseFeePerGas !== undefined && baseFeePerGas > 0n
-        ? baseFeePerGas * 2n + priority
-        : target.gasPrice === "auto"
-          ? nodeGasPrice
-          : target.gasPrice;
     const gasLimit =
       typeof options.gasLimit === "function"
         ? await options.gasLimit(deployer, url)
         : (options.gasLimit ?? 8_000_000n);
+    const pricePerGas = fees.sentPrice;
     estimatedCost = gasLimit * pricePerGas;
     if (balance < estimatedCost) {
+      const advice =
+        baseFeePerGas === undefined
+          ? `fund it, or run every node with --min-gas-price=0 so that eth_gasPrice, the price Ignition sends on a chain without base fee, is 0`
+          : `fund it, or run the network with zero gas (zeroBaseFee)`;
       throw new PreflightError(
         "INSUFFICIENT_FUNDS",
         `Deployer ${deployer} has ${formatEther(balance)} ETH on chain ${chainId}, but this deploy needs about ` +
-          `${formatEther(estimatedCost)} ETH (${gasLimit} gas at ${formatUnits(pricePerGas, "gwei")} gwei): fund it, or run the network with zero gas`,
+          `${formatEther(estimatedCost)} ETH (${gasLimit} gas at ${formatUnits(pricePerGas, "gwei")} gwei): ${advice}`,
       );
     }
   }
+
+  // 5. An EVM that runs the build to deploy.
+  if (options.bytecode !== undefined)
+    await checkEvm(call, deployer, endpoint, options.bytecode, options.build);
 
   return {
     network: target.network,
@@ -274,8 +311,148 @@ export async function preflight(
     feeMode,
     baseFeePerGas,
     nodeGasPrice,
+    transactionType: fees.transactionType,
+    sentPrice: fees.sentPrice,
     estimatedCost,
   };
+}
+
+type Call = (method: string, params?: readonly unknown[]) => Promise<unknown>;
+
+/** The fees the chain asks for, and whether it accepts a zero-fee transaction in simulation. */
+interface ChainFees {
+  readonly transactionType: "eip1559" | "legacy";
+  readonly baseFeePerGas: bigint | undefined;
+  readonly nodeGasPrice: bigint;
+  /** Price per gas Ignition sends on this chain (see {@link PreflightReport.sentPrice}). */
+  readonly sentPrice: bigint;
+  /** Why the node refused the simulated zero-fee transaction; undefined if it accepted it. */
+  readonly zeroFeeRefusal: string | undefined;
+}
+
+/** Ignition's default priority fee when the node has no `eth_maxPriorityFeePerGas`. */
+const DEFAULT_PRIORITY_FEE = 10n ** 9n;
+
+async function probeFees(call: Call, deployer: string, endpoint: string): Promise<ChainFees> {
+  const block = (await call("eth_getBlockByNumber", ["latest", false])) as {
+    baseFeePerGas?: string | null;
+  } | null;
+  const baseFeePerGas =
+    block?.baseFeePerGas === undefined || block.baseFeePerGas === null
+      ? undefined
+      : quantity(block.baseFeePerGas, "eth_getBlockByNumber", endpoint);
+  const nodeGasPrice = quantity(await call("eth_gasPrice"), "eth_gasPrice", endpoint);
+  const transactionType = baseFeePerGas === undefined ? "legacy" : "eip1559";
+  // A transfer of nothing to itself, priced 0, simulated (eth_estimateGas sends nothing).
+  const zeroFee =
+    transactionType === "legacy"
+      ? { gasPrice: "0x0" }
+      : { maxFeePerGas: "0x0", maxPriorityFeePerGas: "0x0" };
+  let zeroFeeRefusal: string | undefined;
+  try {
+    await call("eth_estimateGas", [{ from: deployer, to: deployer, value: "0x0", ...zeroFee }]);
+  } catch (error) {
+    if (!(error instanceof JsonRpcResponseError)) throw error;
+    zeroFeeRefusal = `a simulated zero-fee transaction was refused: ${error.message}`;
+  }
+  let sentPrice: bigint;
+  if (baseFeePerGas === undefined) {
+    sentPrice = nodeGasPrice;
+  } else if (baseFeePerGas === 0n) {
+    sentPrice = 0n;
+  } else {
+    let priority = DEFAULT_PRIORITY_FEE;
+    try {
+      priority = quantity(
+        await call("eth_maxPriorityFeePerGas"),
+        "eth_maxPriorityFeePerGas",
+        endpoint,
+      );
+    } catch (error) {
+      if (!(error instanceof JsonRpcResponseError)) throw error;
+    }
+    sentPrice = baseFeePerGas * 2n + priority;
+  }
+  return { transactionType, baseFeePerGas, nodeGasPrice, sentPrice, zeroFeeRefusal };
+}
+
+/** Opcodes newer than Paris, with a creation-code probe that runs each alone. */
+export const POST_PARIS_OPCODES: readonly {
+  readonly opcode: number;
+  readonly name: string;
+  readonly fork: string;
+  readonly probe: string;
+}[] = [
+  { opcode: 0x5f, name: "PUSH0", fork: "shanghai", probe: "0x5f00" },
+  { opcode: 0x5c, name: "TLOAD", fork: "cancun", probe: "0x60005c00" },
+  { opcode: 0x5d, name: "TSTORE", fork: "cancun", probe: "0x600060005d00" },
+  { opcode: 0x5e, name: "MCOPY", fork: "cancun", probe: "0x6000600060005e00" },
+];
+
+/**
+ * The opcodes of `bytecode`, walked instruction by instruction (PUSH data skipped), up to the
+ * Solidity metadata trailer (CBOR, its length in the last two bytes), which is data.
+ */
+export function opcodesOf(bytecode: string): Set<number> {
+  const hex = bytecode.startsWith("0x") ? bytecode.slice(2) : bytecode;
+  const bytes = Buffer.from(hex, "hex");
+  let end = bytes.length;
+  if (end >= 2) {
+    const metadataLength = bytes.readUInt16BE(end - 2);
+    // a CBOR map starts with 0xa1..0xb7; accept the trailer only if it is shaped like one
+    const start = end - 2 - metadataLength;
+    if (start >= 0 && (bytes[start] ?? 0) >= 0xa1 && (bytes[start] ?? 0) <= 0xb7) end = start;
+  }
+  const seen = new Set<number>();
+  for (let i = 0; i < end; i++) {
+    const op = bytes[i] ?? 0;
+    seen.add(op);
+    if (op >= 0x60 && op <= 0x7f) i += op - 0x5f;
+  }
+  return seen;
+}
+
+/**
+ * The node must run the post-Paris opcodes the build uses: each is tried alone in an `eth_call`
+ * of creation code (nothing is sent). A node whose client cannot run them (GoQuorum, a Clique or
+ * London network) fails here with one line, not half way through the deploy.
+ */
+async function checkEvm(
+  call: Call,
+  deployer: string,
+  endpoint: string,
+  bytecode: string,
+  build = "cancun",
+): Promise<void> {
+  const used = opcodesOf(bytecode);
+  const probe = async (data: string): Promise<boolean> => {
+    try {
+      await call("eth_call", [{ from: deployer, data }, "latest"]);
+      return true;
+    } catch (error) {
+      if (error instanceof JsonRpcResponseError) return false;
+      throw error;
+    }
+  };
+  // a node that refuses even an empty creation cannot be probed this way
+  if (!(await probe("0x00"))) return;
+  const missing: string[] = [];
+  for (const op of POST_PARIS_OPCODES) {
+    if (used.has(op.opcode) && !(await probe(op.probe))) missing.push(`${op.name} (${op.fork})`);
+  }
+  if (missing.length === 0) return;
+  let client = "";
+  try {
+    const version = await call("web3_clientVersion");
+    if (typeof version === "string") client = ` (${version})`;
+  } catch (error) {
+    if (!(error instanceof JsonRpcResponseError)) throw error;
+  }
+  throw new PreflightError(
+    "EVM_UNSUPPORTED",
+    `The node at ${endpoint}${client} cannot run ${missing.join(", ")}, which the ${build} build of CareLedger uses: ` +
+      `deploy the build for its EVM with --evm paris (npx hardhat build-evm --evm paris makes it)`,
+  );
 }
 
 async function resolveUrl(target: Pick<PreflightTarget, "network" | "url">): Promise<string> {

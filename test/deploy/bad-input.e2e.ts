@@ -9,13 +9,7 @@ import path from "node:path";
 import { Wallet } from "ethers";
 import { readManifest } from "../../src/deploy/manifest.js";
 import { freePort, type RunningNode } from "../../src/deploy/node.js";
-import {
-  deployArgs,
-  emptyConfigHome,
-  errorLines,
-  runHardhat,
-  type CliResult,
-} from "./helpers/cli.js";
+import { deployArgs, emptyConfigHome, expectOneLine, runHardhat } from "./helpers/cli.js";
 import { blockNumber, nonceOf, rpc, useDeployWorkspace, writeParameters } from "./helpers/chain.js";
 
 const CHAIN_ID = "2025";
@@ -55,21 +49,14 @@ describe("deploy: bad input stops before sending anything (real CLI, real nodes)
       },
     );
 
-  function expectOneLine(result: CliResult, message: RegExp): void {
-    expect(result.code, result.stdout + result.stderr).to.equal(1);
-    const lines = errorLines(result);
-    expect(lines, result.stderr).to.have.length(1);
-    expect(lines[0]).to.match(message);
-  }
-
   async function expectUntouched(node: RunningNode): Promise<void> {
     expect(await blockNumber(node.url), "no block was mined").to.equal(0);
     expect(await nonceOf(node.url, deployer.address, "pending"), "nothing was sent").to.equal(0);
   }
 
-  it("for an unreachable URL, a wrong chain id, a missing key and an unfunded deployer", async function () {
+  it("for an unreachable URL, a wrong chain id, a missing key, a node that rejects price 0 and an unfunded deployer", async function () {
     const closedPort = await freePort();
-    const [unreachable, wrongChain, missingKey, unfunded] = await Promise.all([
+    const [unreachable, wrongChain, missingKey, zeroPrice, unfunded] = await Promise.all([
       deploy({
         CARELEDGER_RPC_URL: `http://127.0.0.1:${closedPort}`,
         CARELEDGER_DEPLOYER_KEY: deployer.privateKey,
@@ -80,6 +67,7 @@ describe("deploy: bad input stops before sending anything (real CLI, real nodes)
         CARELEDGER_DEPLOYER_KEY: deployer.privateKey,
       }),
       deploy({ CARELEDGER_RPC_URL: zeroGas().url }),
+      deploy({ CARELEDGER_RPC_URL: paid().url, CARELEDGER_DEPLOYER_KEY: deployer.privateKey }),
       deploy({
         CARELEDGER_RPC_URL: paid().url,
         CARELEDGER_DEPLOYER_KEY: deployer.privateKey,
@@ -101,9 +89,13 @@ describe("deploy: bad input stops before sending anything (real CLI, real nodes)
       /^Error: The deployer key is not set: run npx hardhat keystore set CARELEDGER_DEPLOYER_KEY \(or export CARELEDGER_DEPLOYER_KEY in CI\)$/,
     );
     expectOneLine(
+      zeroPrice,
+      /^Error: The node at http:\/\/127\.0\.0\.1:\d+ rejects transactions priced 0 \(its blocks carry base fee \d+ wei\), which network "careledger" sends: run every node with zero gas \(zeroBaseFee and --min-gas-price=0\), or set CARELEDGER_GAS_PRICE=auto and fund the deployer$/,
+    );
+    expectOneLine(
       unfunded,
       new RegExp(
-        `^Error: Deployer ${deployer.address} has 0\\.0 ETH on chain 2025, but this deploy needs about [0-9.]+ ETH \\(\\d+ gas at [0-9.]+ gwei\\): fund it, or run the network with zero gas$`,
+        `^Error: Deployer ${deployer.address} has 0\\.0 ETH on chain 2025, but this deploy needs about [0-9.]+ ETH \\(\\d+ gas at [0-9.]+ gwei\\): fund it, or run the network with zero gas \\(zeroBaseFee\\)$`,
       ),
     );
     await expectUntouched(zeroGas());

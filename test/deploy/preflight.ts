@@ -19,6 +19,7 @@ import {
 import { freePort } from "../../src/deploy/node.js";
 import {
   fakeChainHandlers,
+  RpcErrorReply,
   startFakeRpc,
   type FakeChain,
   type FakeRpcServer,
@@ -123,7 +124,7 @@ describe("deploy: preflight", function () {
       );
     });
 
-    it("when the URL answers something that is not JSON-RPC, without printing its secret path", async function () {
+    it("when the URL answers something that is not JSON-RPC, naming the network and the variable, without printing its secret path", async function () {
       const web = createServer((_req, res) => {
         res.writeHead(404, { "content-type": "text/html" });
         res.end("<html>not found</html>");
@@ -133,9 +134,9 @@ describe("deploy: preflight", function () {
       try {
         await expectPreflightError(
           preflight(target(`http://127.0.0.1:${port}/v3/SECRET-API-KEY`)),
-          "RPC_UNREACHABLE",
+          "NOT_AN_ETHEREUM_NODE",
           new RegExp(
-            `at http://127\\.0\\.0\\.1:${port}/… \\(HTTP 404 with a body that is not JSON-RPC\\)`,
+            `^http://127\\.0\\.0\\.1:${port}/…, the URL of network "careledger" \\(CARELEDGER_RPC_URL\\), is not an Ethereum JSON-RPC node \\(HTTP 404 with a body that is not JSON-RPC\\): set CARELEDGER_RPC_URL to a node's JSON-RPC URL$`,
           ),
         );
         await preflight(target(`http://127.0.0.1:${port}/v3/SECRET-API-KEY`)).catch(
@@ -226,12 +227,27 @@ describe("deploy: preflight", function () {
       );
     });
 
-    it("when the network charges gas but the network sends gas price 0", async function () {
+    it("when blocks carry a base fee (the node rejects price 0) but the network sends gas price 0", async function () {
       const server = await node(paidChain);
       await expectPreflightError(
         preflight(target(server.url)),
-        "GAS_PRICE_TOO_LOW",
-        /charges gas \(2\.0 gwei\) but network "careledger" sends gas price 0 wei: set CARELEDGER_GAS_PRICE=auto$/,
+        "ZERO_PRICE_REJECTED",
+        /^The node at http:\/\/127\.0\.0\.1:\d+ rejects transactions priced 0 \(its blocks carry base fee 1000000000 wei\), which network "careledger" sends: run every node with zero gas \(zeroBaseFee and --min-gas-price=0\), or set CARELEDGER_GAS_PRICE=auto and fund the deployer$/,
+      );
+    });
+
+    it("when the node refuses a simulated zero-fee transaction", async function () {
+      const server = await startFakeRpc({
+        ...fakeChainHandlers(zeroGasChain),
+        eth_estimateGas: () => {
+          throw new RpcErrorReply(-32000, "Gas price below configured minimum gas price");
+        },
+      });
+      servers.push(server);
+      await expectPreflightError(
+        preflight(target(server.url)),
+        "ZERO_PRICE_REJECTED",
+        /rejects transactions priced 0 \(a simulated zero-fee transaction was refused: eth_estimateGas failed: Gas price below configured minimum gas price \(JSON-RPC error -32000\)\)/,
       );
     });
 
@@ -240,12 +256,12 @@ describe("deploy: preflight", function () {
         "EIP-1559",
         paidChain,
         // 1 000 000 gas at 2 × base fee + 1 gwei priority = 3 gwei
-        /^Deployer 0x[0-9a-fA-F]{40} has 0\.001 ETH on chain 2025, but this deploy needs about 0\.003 ETH \(1000000 gas at 3\.0 gwei\): fund it, or run the network with zero gas$/,
+        /^Deployer 0x[0-9a-fA-F]{40} has 0\.001 ETH on chain 2025, but this deploy needs about 0\.003 ETH \(1000000 gas at 3\.0 gwei\): fund it, or run the network with zero gas \(zeroBaseFee\)$/,
       ],
       [
         "legacy",
         { chainId: 2025, gasPrice: 5n * GWEI },
-        /has 0\.001 ETH on chain 2025, but this deploy needs about 0\.005 ETH \(1000000 gas at 5\.0 gwei\)/,
+        /has 0\.001 ETH on chain 2025, but this deploy needs about 0\.005 ETH \(1000000 gas at 5\.0 gwei\): fund it, or run every node with --min-gas-price=0 so that eth_gasPrice, the price Ignition sends on a chain without base fee, is 0$/,
       ],
     ];
     for (const [kind, chain, message] of unfunded) {
@@ -264,6 +280,10 @@ describe("deploy: preflight", function () {
   describe("passes", function () {
     const zeroNetworks: readonly [string, FakeChain][] = [
       ["a zero-gas network with EIP-1559 (base fee 0)", zeroGasChain],
+      [
+        "a zero-gas network whose eth_gasPrice is not 0 (Besu: a percentile of recent blocks; anvil: its priority fee)",
+        { ...zeroGasChain, gasPrice: GWEI },
+      ],
       ["a zero-gas legacy network (no base fee, gas price 0)", { chainId: 2025, gasPrice: 0n }],
     ];
     for (const [what, chain] of zeroNetworks) {

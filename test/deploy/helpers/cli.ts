@@ -3,6 +3,7 @@
  * Hardhat config directory (so the developer's own keystore is never read) and optional answers to
  * interactive prompts (each written only once its prompt appears, as a person would type it).
  */
+import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -14,6 +15,7 @@ const HARDHAT_CLI = path.join(
   path.dirname(require.resolve("hardhat/package.json")),
   "dist/src/cli.js",
 );
+const TSX_CLI = path.join(path.dirname(require.resolve("tsx/package.json")), "dist/cli.mjs");
 export const PROJECT_ROOT = path.resolve(
   path.dirname(new URL(import.meta.url).pathname),
   "../../..",
@@ -58,10 +60,10 @@ const SCRUBBED = [
   "RUN_ID",
 ];
 
-export async function runHardhat(
-  args: readonly string[],
-  options: CliOptions = {},
-): Promise<CliResult> {
+/** This process's environment without the variables that change Hardhat's behaviour, plus `options.env`. */
+export function isolatedEnv(
+  options: Pick<CliOptions, "env" | "configHome"> = {},
+): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = { ...process.env };
   for (const name of SCRUBBED) delete env[name];
   for (const name of Object.keys(env)) {
@@ -72,6 +74,41 @@ export async function runHardhat(
     if (value === undefined) delete env[name];
     else env[name] = value;
   }
+  return env;
+}
+
+/**
+ * `npm run keystore:set -- <name>` as a provisioning script runs it: the value piped on stdin at
+ * once, the password in CARELEDGER_KEYSTORE_PASSWORD.
+ */
+export async function keystoreSetScript(
+  configHome: string,
+  name: string,
+  value: string,
+  password: string,
+): Promise<CliResult> {
+  const started = Date.now();
+  const child = spawn(process.execPath, [TSX_CLI, "scripts/keystore-set.ts", name], {
+    cwd: PROJECT_ROOT,
+    env: isolatedEnv({ configHome, env: { CARELEDGER_KEYSTORE_PASSWORD: password } }),
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  child.stdin.end(`${value}\n`);
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.once("close", (c, s) => resolve([c, s])),
+  );
+  return { code, signal, stdout, stderr, ms: Date.now() - started };
+}
+
+export async function runHardhat(
+  args: readonly string[],
+  options: CliOptions = {},
+): Promise<CliResult> {
+  const env = isolatedEnv(options);
   const started = Date.now();
   const child = spawn(process.execPath, [HARDHAT_CLI, ...args], {
     cwd: PROJECT_ROOT,
@@ -124,4 +161,12 @@ export function deployArgs(
 /** The lines a failed command printed on stderr, without blank lines. */
 export function errorLines(result: CliResult): string[] {
   return result.stderr.split("\n").filter((line) => line.trim() !== "");
+}
+
+/** The command failed with exit code 1 and exactly one line on stderr, matching `message`. */
+export function expectOneLine(result: CliResult, message: RegExp): void {
+  expect(result.code, result.stdout + result.stderr).to.equal(1);
+  const lines = errorLines(result);
+  expect(lines, result.stderr).to.have.length(1);
+  expect(lines[0]).to.match(message);
 }

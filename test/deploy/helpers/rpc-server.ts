@@ -2,7 +2,7 @@
  * A small JSON-RPC 2.0 server on 127.0.0.1 (random port) for tests: each method is a handler;
  * every request is recorded so a test can assert what was (not) sent.
  */
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
 /** A JSON-RPC error the handler wants returned (`{ error: { code, message } }`). */
@@ -33,6 +33,20 @@ async function body(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Listens on a random port of 127.0.0.1; `close` ends open connections too. */
+async function listen(server: Server): Promise<{ url: string; close(): Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /** Starts the server; unknown methods answer -32601 like a real node. */
@@ -67,17 +81,7 @@ export async function startFakeRpc(
       res.end(JSON.stringify({ jsonrpc: "2.0", id: request.id, ...reply }));
     })();
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    calls,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...(await listen(server)), calls };
 }
 
 /** A node as preflight sees it: chain id, fees, balances, accounts. */
@@ -113,4 +117,48 @@ export function fakeChainHandlers(chain: FakeChain): Record<string, RpcHandler> 
     eth_sendTransaction: refuse,
     eth_sendRawTransaction: refuse,
   };
+}
+
+/**
+ * A JSON-RPC server in front of a real node: every request is forwarded to `target`, except the
+ * methods of `overrides`, which answer for it (e.g. a Besu-like refusal of a transaction).
+ */
+export async function startProxyRpc(
+  target: string,
+  overrides: Readonly<Record<string, RpcHandler>>,
+): Promise<FakeRpcServer> {
+  const calls: RecordedCall[] = [];
+  const server = createServer((req, res) => {
+    void (async () => {
+      const text = await body(req);
+      const request = JSON.parse(text) as { id: number; method: string; params?: unknown[] };
+      const params = request.params ?? [];
+      calls.push({ method: request.method, params, authorization: req.headers.authorization });
+      const handler = overrides[request.method];
+      let reply: string;
+      if (handler === undefined) {
+        const forwarded = await fetch(target, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: text,
+        });
+        reply = await forwarded.text();
+      } else {
+        try {
+          reply = JSON.stringify({ jsonrpc: "2.0", id: request.id, result: await handler(params) });
+        } catch (error) {
+          const e =
+            error instanceof RpcErrorReply ? error : new RpcErrorReply(-32603, String(error));
+          reply = JSON.stringify({
+            jsonrpc: "2.0",
+            id: request.id,
+            error: { code: e.code, message: e.message },
+          });
+        }
+      }
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(reply);
+    })();
+  });
+  return { ...(await listen(server)), calls };
 }
