@@ -27,7 +27,7 @@ export const RUNTIME_SIZE_LIMIT = 24_576;
 
 /** The per-EVM build could not be made (no default build, no profile, compiler errors). */
 export class EvmBuildError extends CareLedgerError {
-  override readonly name = "EvmBuildError";
+  override readonly name: string = "EvmBuildError";
   constructor(message: string, options: CareLedgerErrorOptions = {}) {
     super(message, "EVM_BUILD", options);
   }

@@ -25,7 +25,6 @@ export class JsonRpcTransportError extends CareLedgerError {
   readonly method: string;
   /** True when nothing answered (connection refused, timeout); false for an answer that is not JSON-RPC. */
   readonly unreachable: boolean;
-  override readonly name = "JsonRpcTransportError";
 
   constructor(
     endpoint: string,

@@ -11,7 +11,7 @@ import { CareLedgerError, type CareLedgerErrorOptions } from "../errors.js";
 
 /** The keystore refused (wrong password, short password, …) or the CLI could not run. */
 export class KeystoreSetError extends CareLedgerError {
-  override readonly name = "KeystoreSetError";
+  override readonly name: string = "KeystoreSetError";
   constructor(message: string, options: CareLedgerErrorOptions = {}) {
     super(message, "KEYSTORE_SET", options);
   }
