@@ -8,5 +8,6 @@ export * from "./errors.js";
 export * from "./audit.js";
 export * from "./deploy.js";
 export * from "./format.js";
+export * from "./recordId.js";
 export * from "./clients/index.js";
 export { CareLedgerError } from "../errors.js";

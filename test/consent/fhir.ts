@@ -215,6 +215,7 @@ describe("FHIR R4 Consent mapping", function () {
       const request = await grantRequest(connection, f.ledger, {
         patient: f.minor.address,
         grantee: f.doctor.address,
+        signer: f.guardian.address,
         categories: 0x06,
       });
       await relayGrant(f.ledger.connect(f.relayer), await signGrant(f.guardian, request));
