@@ -5,6 +5,7 @@
  */
 import type { TransactionReceipt } from "ethers";
 import { type BenchLedger, Category, FAR_EXPIRY, mined, Masks, Purpose } from "./fixture.js";
+import { recordIdOf } from "../../src/sdk/recordId.js";
 import { freshAddress, freshHash } from "./ids.js";
 
 export const BATCH_KINDS = [
@@ -46,7 +47,7 @@ export async function measureBatches(
       iface.encodeFunctionData("anchorRecord", [addresses.patient, Category.Labs, r]),
     );
     const opens = records.map((r) =>
-      iface.encodeFunctionData("openRecord", [r, Purpose.Treatment]),
+      iface.encodeFunctionData("openRecord", [recordIdOf(addresses.patient, r), Purpose.Treatment]),
     );
     const gasOf = async (kind: BatchKind, receipt: Promise<TransactionReceipt>): Promise<void> => {
       const gasUsed = Number((await receipt).gasUsed);

@@ -24,6 +24,7 @@ import {
   purposeMask,
 } from "../../src/sdk/constants.js";
 import { type CareLedger, CareLedger__factory } from "../../typechain-types/index.js";
+import { recordIdOf } from "../../src/sdk/recordId.js";
 import { freshHash } from "./ids.js";
 
 export { Category, Purpose, Role };
@@ -40,10 +41,15 @@ export const Masks = {
   nurseWrite: DEFAULT_ROLE_POLICIES[Role.Nurse].write,
 } as const;
 
-/** Far-future times, fixed so calldata never depends on the clock (2096 and 2099). */
-export const FAR_EXPIRY = 4_000_000_000;
-export const FARTHER_EXPIRY = 4_100_000_000;
-export const SIGNATURE_DEADLINE = 4_000_000_000n;
+/**
+ * Far-future times, fixed so calldata never depends on the clock (2033 and 2034). The bench ledger raises the
+ * consent and signature limits to their 10-year maximum so these stay within them.
+ */
+export const FAR_EXPIRY = 2_000_000_000;
+export const FARTHER_EXPIRY = 2_050_000_000;
+export const SIGNATURE_DEADLINE = 2_000_000_000n;
+/** The longest consent duration and signature lifetime governance may set (10 years). */
+export const MAX_LIMIT = 3650 * 24 * 3600;
 export const HOSPITAL_ORG_ID = 1;
 export const BREAK_GLASS_MAX_DURATION = 4 * 3600;
 export const BREAK_GLASS_DURATION = 3600;
@@ -89,13 +95,17 @@ export async function mined(
   return receipt;
 }
 
-/** The grant a patient signs for `grantWithSig`. */
+/** The grant a patient signs for `grantWithSig` (the patient signs: `signer` is the patient). */
 export interface SignedGrant {
   readonly patient: string;
+  readonly signer: string;
   readonly grantee: string;
   readonly categories: number;
   readonly purposes: number;
   readonly expiresAt: number;
+  /** `consentOf(patient, grantee).epoch` (0 for a grantee never granted directly). */
+  readonly epoch: number;
+  /** In the patient's lane 0: `nonces(patient, patient, 0)`. */
   readonly nonce: bigint;
   readonly deadline: bigint;
 }
@@ -109,10 +119,14 @@ export async function signGrant(
   return signer.signTypedData(domain, GRANT_CONSENT_TYPES, { ...grant });
 }
 
-/** `grantWithSig` arguments: patient, grantee, categories, purposes, expiresAt, nonce, deadline, signer, signature. */
+/**
+ * `grantWithSig` arguments: patient, grantee, categories, purposes, expiresAt, epoch, nonce, deadline, signer,
+ * signature.
+ */
 export type GrantWithSigArgs = [
   string,
   string,
+  number,
   number,
   number,
   number,
@@ -130,9 +144,10 @@ export function grantWithSigArgs(grant: SignedGrant, signature: string): GrantWi
     grant.categories,
     grant.purposes,
     grant.expiresAt,
+    grant.epoch,
     grant.nonce,
     grant.deadline,
-    grant.patient,
+    grant.signer,
     signature,
   ];
 }
@@ -203,6 +218,8 @@ export async function setUpBench(
     verifyingContract: address,
   };
   const sequence = { next: 0 };
+  // The bench measures gas, not policy: widest limits and no break-glass warm-up (see FAR_EXPIRY).
+  await mined("set limits", ledger.connect(admin).setLimits(MAX_LIMIT, MAX_LIMIT, 0));
 
   const asRegistrar = ledger.connect(registrar);
   await mined("register organisation", asRegistrar.registerOrganization(HOSPITAL_ORG_ID));
@@ -236,10 +253,12 @@ export async function setUpBench(
   );
   const earlier: SignedGrant = {
     patient: addresses.patient,
+    signer: addresses.patient,
     grantee: addresses.auditor,
     categories: Masks.clinical,
     purposes: Masks.treatmentAndPayment,
     expiresAt: FAR_EXPIRY,
+    epoch: 0,
     nonce: 0n,
     deadline: SIGNATURE_DEADLINE,
   };
@@ -248,10 +267,11 @@ export async function setUpBench(
     "earlier signed grant",
     ledger.connect(relayer).grantWithSig(...grantWithSigArgs(earlier, signature)),
   );
-  const record0 = freshHash("bench.fixture.record", 0);
+  const record0Hash = freshHash("bench.fixture.record", 0);
   await mined(
     "anchor record0",
-    ledger.connect(doctor).anchorRecord(addresses.patient, Category.Labs, record0),
+    ledger.connect(doctor).anchorRecord(addresses.patient, Category.Labs, record0Hash),
   );
+  const record0 = recordIdOf(addresses.patient, record0Hash);
   return { ledger, provider, actors, addresses, domain, record0, sequence };
 }

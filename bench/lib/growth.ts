@@ -15,6 +15,7 @@ import {
   type SignedGrant,
   grantWithSigArgs,
 } from "./fixture.js";
+import { recordIdOf } from "../../src/sdk/recordId.js";
 import { bulkAddress, bulkHash } from "./ids.js";
 import { measureOps, type OpGas } from "./ops.js";
 
@@ -86,7 +87,9 @@ async function growSamePatient(b: BenchLedger, from: number, to: number): Promis
   );
   await inBatches(
     "bulk opens",
-    records.map((r) => iface.encodeFunctionData("openRecord", [r, Purpose.Treatment])),
+    records.map((r) =>
+      iface.encodeFunctionData("openRecord", [recordIdOf(addresses.patient, r), Purpose.Treatment]),
+    ),
     BATCH.open,
     (batch) => asDoctor.multicall(batch, opts),
   );
@@ -132,10 +135,12 @@ async function growManyPatients(
   const signed = patients.map((p) => {
     const grant: SignedGrant = {
       patient: p.address,
+      signer: p.address,
       grantee: addresses.doctor,
       categories: Masks.clinical,
       purposes: Masks.allPurposes,
       expiresAt: FAR_EXPIRY,
+      epoch: 0,
       nonce: 0n,
       deadline: SIGNATURE_DEADLINE,
     };
@@ -156,7 +161,9 @@ async function growManyPatients(
   );
   await inBatches(
     "bulk opens",
-    patients.map((p) => iface.encodeFunctionData("openRecord", [p.record, Purpose.Treatment])),
+    patients.map((p) =>
+      iface.encodeFunctionData("openRecord", [recordIdOf(p.address, p.record), Purpose.Treatment]),
+    ),
     BATCH.open,
     (batch) => asDoctor.multicall(batch, opts),
   );

@@ -27,6 +27,7 @@ import {
   grantWithSigArgs,
   signGrant,
 } from "./fixture.js";
+import { recordIdOf } from "../../src/sdk/recordId.js";
 import { calldataGas, freshAddress, freshHash, freshWallet } from "./ids.js";
 
 /** Every measured operation, in table order. */
@@ -182,10 +183,12 @@ export async function measureOps(b: BenchLedger): Promise<OpGas[]> {
   // Signed grants: the new patient's first (to the doctor, used below), the main patient's later one.
   const first: SignedGrant = {
     patient: newPatient.address,
+    signer: newPatient.address,
     grantee: addresses.doctor,
     categories: Masks.clinical,
     purposes: Masks.allPurposes,
     expiresAt: FAR_EXPIRY,
+    epoch: 0,
     nonce: 0n,
     deadline: SIGNATURE_DEADLINE,
   };
@@ -200,11 +203,13 @@ export async function measureOps(b: BenchLedger): Promise<OpGas[]> {
   );
   const later: SignedGrant = {
     patient: addresses.patient,
+    signer: addresses.patient,
     grantee: freshAddress("bench.signed-grantee", n),
     categories: Masks.clinical,
     purposes: Masks.allPurposes,
     expiresAt: FAR_EXPIRY,
-    nonce: await ledger.nonces(addresses.patient),
+    epoch: 0,
+    nonce: await ledger.nonces(addresses.patient, addresses.patient, 0n),
     deadline: SIGNATURE_DEADLINE,
   };
   await record(
@@ -224,10 +229,16 @@ export async function measureOps(b: BenchLedger): Promise<OpGas[]> {
     "anchor",
     await mined("anchor", asDoctor.anchorRecord(addresses.patient, Category.Labs, anchored)),
   );
-  await record("amend", await mined("amend", asDoctor.amendRecord(anchored, amended)));
+  await record(
+    "amend",
+    await mined("amend", asDoctor.amendRecord(recordIdOf(addresses.patient, anchored), amended)),
+  );
   await record(
     "markEnteredInError",
-    await mined("mark entered in error", asDoctor.markEnteredInError(amended)),
+    await mined(
+      "mark entered in error",
+      asDoctor.markEnteredInError(recordIdOf(addresses.patient, amended)),
+    ),
   );
 
   // Audited opens: the very first (only on a fresh ledger), a patient's first, steady state.
@@ -248,7 +259,10 @@ export async function measureOps(b: BenchLedger): Promise<OpGas[]> {
   );
   await record(
     "openPatientFirst",
-    await mined("open (patient's first)", asDoctor.openRecord(newPatientRecord, Purpose.Treatment)),
+    await mined(
+      "open (patient's first)",
+      asDoctor.openRecord(recordIdOf(newPatient.address, newPatientRecord), Purpose.Treatment),
+    ),
   );
   await record(
     "open",

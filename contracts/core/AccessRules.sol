@@ -22,14 +22,14 @@ abstract contract AccessRules is BreakGlass, IAccessRules {
     ) external view returns (bool allowed) {
         _checkCategory(category);
         _checkPurpose(purpose);
-        AccessPath path = _authorizeRead(patient, accessor, category, purpose, false);
+        AccessPath path = _authorizeRead(patient, accessor, category, purpose, _lenient());
         return path == AccessPath.Patient || path == AccessPath.Consent;
     }
 
     /// @inheritdoc IAccessRules
     function canWrite(address patient, address writer, uint8 category) external view returns (bool allowed) {
         _checkCategory(category);
-        return !paused() && _authorizeWrite(patient, writer, category, false) != 0;
+        return !paused() && _authorizeWrite(patient, writer, category, _lenient()) != 0;
     }
 
     /// @dev How `accessor` may read `patient`'s `category` for `purpose`; `None` (or a revert, if `strict`)
@@ -41,10 +41,11 @@ abstract contract AccessRules is BreakGlass, IAccessRules {
         uint8 purpose,
         bool strict
     ) internal view returns (AccessPath) {
-        Member storage m = _members[accessor];
+        Member memory m = _members[accessor];
         Role role = m.role;
-        if (!_isActive(role, m.active, accessor, strict)) return AccessPath.None;
+        // A patient reads their own records even when deactivated.
         if (accessor == patient && role == Role.Patient) return AccessPath.Patient;
+        if (!_isActive(m, accessor, strict)) return AccessPath.None;
 
         RolePolicy storage p = _policies[role];
         uint16 bit = Categories.bit(category);
@@ -56,20 +57,24 @@ abstract contract AccessRules is BreakGlass, IAccessRules {
         }
         if (mayRead) {
             Grant storage g = _grants[patient][accessor];
-            if (g.expiresAt > _now() && g.categories & bit != 0 && g.purposes & Purposes.bit(purpose) != 0)
-                return AccessPath.Consent;
-            if (!mayBreakGlass || _windows[patient][accessor].expiresAt <= _now()) {
+            if (_covers(g, m.since, bit, Purposes.bit(purpose))) return AccessPath.Consent;
+            if (!mayBreakGlass || !_windowOpen(patient, accessor)) {
                 if (strict) {
-                    _revertConsentCoverage(g, patient, accessor, category);
+                    _revertConsentCoverage(g, m.since, patient, accessor, category);
                     revert PurposeNotConsented(patient, accessor, purpose);
                 }
                 return AccessPath.None;
             }
-            return AccessPath.BreakGlass;
+        } else if (!_windowOpen(patient, accessor)) {
+            if (strict) revert NoBreakGlassWindow(patient, accessor);
+            return AccessPath.None;
         }
-        if (_windows[patient][accessor].expiresAt > _now()) return AccessPath.BreakGlass;
-        if (strict) revert NoBreakGlassWindow(patient, accessor);
-        return AccessPath.None;
+        // Break-glass is for emergency treatment only.
+        if (purpose != Purposes.EMERGENCY) {
+            if (strict) revert BreakGlassPurposeNotEmergency(purpose);
+            return AccessPath.None;
+        }
+        return AccessPath.BreakGlass;
     }
 
     /// @dev The member id of `writer` if it may write `patient`'s `category` now; 0 (or a revert, if
@@ -81,7 +86,7 @@ abstract contract AccessRules is BreakGlass, IAccessRules {
         bool strict
     ) internal view returns (uint32 writerId) {
         Member memory m = _members[writer];
-        if (!_isActive(m.role, m.active, writer, strict)) return 0;
+        if (!_isActive(m, writer, strict)) return 0;
         if (writer == patient && m.role == Role.Patient) return m.id;
 
         uint16 bit = Categories.bit(category);
@@ -90,30 +95,36 @@ abstract contract AccessRules is BreakGlass, IAccessRules {
             return 0;
         }
         Grant storage g = _grants[patient][writer];
-        if (g.expiresAt > _now() && g.categories & bit != 0 && g.purposes & Purposes.WRITE != 0) return m.id;
+        if (_covers(g, m.since, bit, Purposes.WRITE)) return m.id;
         if (strict) {
-            _revertConsentCoverage(g, patient, writer, category);
+            _revertConsentCoverage(g, m.since, patient, writer, category);
             revert WritePurposeNotConsented(patient, writer, g.purposes);
         }
         return 0;
     }
 
-    function _isActive(Role role, bool active, address account, bool strict) private pure returns (bool) {
-        if (role == Role.None) {
-            if (strict) revert NotAMember(account);
-            return false;
-        }
-        if (!active) {
-            if (strict) revert MemberInactive(account);
-            return false;
-        }
-        return true;
+    function _windowOpen(address patient, address accessor) private view returns (bool) {
+        return _windows[patient][accessor].expiresAt > _now();
     }
 
-    /// @dev Revert if grant `g` is missing, expired or lacks `category`; the caller reverts with the purpose reason.
-    function _revertConsentCoverage(Grant storage g, address patient, address accessor, uint8 category) private view {
+    /// @dev Whether grant `g` is live now, was given after the grantee's standing began at `since`, and covers
+    /// category bit `bit` and one of the purposes in `purposes`.
+    function _covers(Grant storage g, uint40 since, uint16 bit, uint8 purposes) private view returns (bool) {
+        return g.expiresAt > _now() && g.grantedAt > since && g.categories & bit != 0 && g.purposes & purposes != 0;
+    }
+
+    /// @dev Revert if grant `g` is missing, expired, older than the grantee's standing (`since`) or lacks
+    /// `category`; the caller reverts with the purpose reason.
+    function _revertConsentCoverage(
+        Grant storage g,
+        uint40 since,
+        address patient,
+        address accessor,
+        uint8 category
+    ) private view {
         if (g.expiresAt == 0) revert ConsentMissing(patient, accessor);
         if (g.expiresAt <= _now()) revert ConsentExpired(patient, accessor, g.expiresAt);
+        if (g.grantedAt <= since) revert ConsentPredatesStanding(patient, accessor, g.grantedAt, since);
         if (g.categories & Categories.bit(category) == 0) revert CategoryNotConsented(patient, accessor, category);
     }
 

@@ -13,7 +13,7 @@ abstract contract AuditedAccess is RecordRegistry, IAuditedAccess {
         _checkPurpose(purpose);
         Record memory r = _records[recordId];
         if (r.status == RecordStatus.None) revert RecordNotFound(recordId);
-        path = _authorizeRead(r.patient, msg.sender, r.category, purpose, true);
+        path = _authorizeRead(r.patient, msg.sender, r.category, purpose, _reverting());
         uint40 openedAt = _now();
         _appendAudit(
             r.patient,
@@ -27,6 +27,6 @@ abstract contract AuditedAccess is RecordRegistry, IAuditedAccess {
         _checkPurpose(purpose);
         Record memory r = _records[recordId];
         if (r.status == RecordStatus.None) revert RecordNotFound(recordId);
-        return _authorizeRead(r.patient, accessor, r.category, purpose, false);
+        return _authorizeRead(r.patient, accessor, r.category, purpose, _lenient());
     }
 }

@@ -24,6 +24,7 @@ abstract contract BreakGlass is AuditTrail, IBreakGlass {
     }
 
     /// @inheritdoc IBreakGlass
+    // solhint-disable-next-line function-max-lines
     function breakGlass(
         address patient,
         bytes32 justificationHash,
@@ -31,15 +32,33 @@ abstract contract BreakGlass is AuditTrail, IBreakGlass {
     ) external returns (uint64 incidentId) {
         Member memory m = _activeMember(msg.sender);
         if (_policies[m.role].emergencyRead == 0) revert BreakGlassNotPermitted(msg.sender, m.role);
+        uint40 openedAt = _now();
+        uint40 readyAt;
+        uint40 expiresAt;
+        uint40 cap;
+        BreakGlassWindow storage w = _windows[patient][msg.sender];
+        uint40 startedAt = w.expiresAt > openedAt ? w.startedAt : openedAt;
+        unchecked {
+            // uint40 seconds last until year 36812; the addends are at most 7 days and 24 hours.
+            readyAt = m.since + _breakGlassWarmup;
+            expiresAt = openedAt + duration;
+            cap = startedAt + _breakGlassMaxDuration;
+        }
+        if (openedAt < readyAt) revert BreakGlassWarmupPending(msg.sender, readyAt);
         _requireActivePatient(patient);
         if (justificationHash == bytes32(0)) revert ZeroJustification();
         uint32 maxDuration = _breakGlassMaxDuration;
         if (duration == 0 || duration > maxDuration) revert InvalidBreakGlassDuration(duration, maxDuration);
 
-        uint40 openedAt = _now();
-        uint40 expiresAt = openedAt + duration;
+        // A declaration while the window is open continues it: the cap counts from the window's first declaration.
+        if (expiresAt > cap) expiresAt = cap;
+        if (expiresAt <= openedAt) revert InvalidBreakGlassDuration(duration, maxDuration);
         incidentId = ++_incidentCount;
-        _windows[patient][msg.sender] = BreakGlassWindow({incidentId: incidentId, expiresAt: expiresAt});
+        _windows[patient][msg.sender] = BreakGlassWindow({
+            incidentId: incidentId,
+            expiresAt: expiresAt,
+            startedAt: startedAt
+        });
         _incidents[incidentId] = Incident({
             patient: patient,
             openedAt: openedAt,
@@ -82,9 +101,10 @@ abstract contract BreakGlass is AuditTrail, IBreakGlass {
         uint40 reviewedAt = _now();
         incident.verdict = v;
         if (v == ReviewVerdict.Unjustified) {
-            // An unjustified break-glass loses what is left of its window at once.
+            // An unjustified break-glass closes what is left of its window at once, whichever of the window's
+            // incidents was ruled on.
             BreakGlassWindow storage w = _windows[patient][responder];
-            if (w.incidentId == incidentId && w.expiresAt > reviewedAt) {
+            if (incident.openedAt >= w.startedAt && w.expiresAt > reviewedAt) {
                 w.expiresAt = reviewedAt;
                 emit BreakGlassWindowClosed(incidentId, patient, responder, reviewedAt);
             }

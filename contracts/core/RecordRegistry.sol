@@ -1,56 +1,70 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 import {IRecordRegistry} from "../interfaces/IRecordRegistry.sol";
 import {Record, RecordStatus} from "../types/CareTypes.sol";
 import {AccessRules} from "./AccessRules.sol";
 
 /// @title RecordRegistry
 /// @notice Append-only anchors of encrypted record envelopes. One slot per version (author packed as member id).
+/// @dev A version's id is `keccak256(abi.encode(patient, contentHash))` (`Hashes.efficientKeccak256`): the id is the
+/// patient's, so no one can anchor another patient's envelope first and block it.
 abstract contract RecordRegistry is AccessRules, IRecordRegistry {
     mapping(bytes32 recordId => Record) internal _records;
     mapping(bytes32 recordId => bytes32 previous) internal _previousVersions;
 
     /// @inheritdoc IRecordRegistry
-    function anchorRecord(address patient, uint8 category, bytes32 contentHash) external whenNotPaused {
+    function anchorRecord(
+        address patient,
+        uint8 category,
+        bytes32 contentHash
+    ) external whenNotPaused returns (bytes32 recordId) {
         if (patient == address(0)) revert ZeroAddress();
         _checkCategory(category);
-        _requireNew(contentHash);
-        uint32 authorId = _authorizeWrite(patient, msg.sender, category, true);
-        _records[contentHash] = Record({
+        recordId = _requireNew(patient, contentHash);
+        uint32 authorId = _authorizeWrite(patient, msg.sender, category, _reverting());
+        _records[recordId] = Record({
             patient: patient,
             authorId: authorId,
             category: category,
             status: RecordStatus.Current,
             createdAt: _now()
         });
-        emit RecordAnchored(contentHash, patient, msg.sender, category, bytes32(0));
+        emit RecordAnchored(recordId, patient, msg.sender, contentHash, category, bytes32(0));
     }
 
     /// @inheritdoc IRecordRegistry
-    function amendRecord(bytes32 recordId, bytes32 newContentHash) external whenNotPaused {
+    function amendRecord(bytes32 recordId, bytes32 newContentHash) external whenNotPaused returns (bytes32 newId) {
         Record storage old = _currentRecord(recordId);
-        _requireNew(newContentHash);
         address patient = old.patient;
         uint8 category = old.category;
-        uint32 authorId = _authorizeWrite(patient, msg.sender, category, true);
-        old.status = RecordStatus.Superseded;
-        _records[newContentHash] = Record({
+        newId = _requireNew(patient, newContentHash);
+        uint32 authorId = _authorizeWrite(patient, msg.sender, category, _reverting());
+        // A patient's version of a record someone else authored is the patient's own record, linked to the
+        // original, which stays current: a patient never supersedes a clinician's record.
+        if (msg.sender != patient || old.authorId == authorId) old.status = RecordStatus.Superseded;
+        _records[newId] = Record({
             patient: patient,
             authorId: authorId,
             category: category,
             status: RecordStatus.Current,
             createdAt: _now()
         });
-        _previousVersions[newContentHash] = recordId;
-        emit RecordAnchored(newContentHash, patient, msg.sender, category, recordId);
+        _previousVersions[newId] = recordId;
+        emit RecordAnchored(newId, patient, msg.sender, newContentHash, category, recordId);
     }
 
     /// @inheritdoc IRecordRegistry
     function markEnteredInError(bytes32 recordId) external whenNotPaused {
         Record storage r = _currentRecord(recordId);
         address patient = r.patient;
-        _authorizeWrite(patient, msg.sender, r.category, true);
+        uint32 authorId = _authorizeWrite(patient, msg.sender, r.category, _reverting());
+        uint32 originalAuthor = r.authorId;
+        // A patient marks in error only what they authored.
+        if (msg.sender == patient && originalAuthor != authorId) {
+            revert PatientCannotChangeAuthoredRecord(recordId, originalAuthor);
+        }
         r.status = RecordStatus.EnteredInError;
         emit RecordEnteredInError(recordId, patient, msg.sender);
     }
@@ -66,9 +80,11 @@ abstract contract RecordRegistry is AccessRules, IRecordRegistry {
         return _previousVersions[recordId];
     }
 
-    function _requireNew(bytes32 contentHash) private view {
+    /// @dev The id of `patient`'s version with envelope hash `contentHash`; reverts if it exists already.
+    function _requireNew(address patient, bytes32 contentHash) private view returns (bytes32 recordId) {
         if (contentHash == bytes32(0)) revert ZeroContentHash();
-        if (_records[contentHash].status != RecordStatus.None) revert RecordAlreadyAnchored(contentHash);
+        recordId = Hashes.efficientKeccak256(bytes32(uint256(uint160(patient))), contentHash);
+        if (_records[recordId].status != RecordStatus.None) revert RecordAlreadyAnchored(recordId);
     }
 
     function _currentRecord(bytes32 recordId) private view returns (Record storage r) {

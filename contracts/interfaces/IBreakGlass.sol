@@ -74,9 +74,16 @@ interface IBreakGlass {
     error SelfReview(uint64 incidentId, address auditor);
     /// @notice Only an active auditor may review; `account` has role `role`.
     error NotAnAuditor(address account, Role role);
+    /// @notice `account` may break the glass only from `readyAt`: `limits().breakGlassWarmup` after its current
+    /// standing began (onboarding, a role change or a reactivation).
+    error BreakGlassWarmupPending(address account, uint40 readyAt);
 
-    /// @notice Open a break-glass window on `patient` for `duration` seconds. Caller: an active member whose
-    /// role has break-glass categories (emergency responder, doctor by default).
+    /// @notice Open a break-glass window on `patient` for `duration` seconds. Caller: an active member (of an active
+    /// organisation) whose role has break-glass categories (emergency responder, doctor by default), at least
+    /// `limits().breakGlassWarmup` after its standing began, so that a registrar alone cannot mint emergency access.
+    /// Allowed while paused. A declaration while the caller's window on `patient` is open continues that window:
+    /// its end is cut to the window's first declaration plus `breakGlassMaxDuration()`. Reads through the window
+    /// are for the emergency purpose only.
     /// @param patient an active patient
     /// @param justificationHash hash of the justification kept off chain
     /// @param duration seconds, 1 .. `breakGlassMaxDuration()`
@@ -88,7 +95,7 @@ interface IBreakGlass {
     ) external returns (uint64 incidentId);
 
     /// @notice Record an auditor's verdict on an incident. Caller: an active auditor other than the responder.
-    /// An `Unjustified` verdict closes what is left of the incident's window at once.
+    /// An `Unjustified` verdict on any incident of a window closes what is left of that window at once.
     /// @param incidentId the incident
     /// @param verdict `Justified` (1) or `Unjustified` (2)
     /// @param notesHash hash of the review notes kept off chain

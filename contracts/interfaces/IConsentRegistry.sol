@@ -57,6 +57,9 @@ interface IConsentRegistry {
     error InvalidPurposes(uint8 purposes);
     /// @notice `expiresAt` is not after the current block time `currentTime`.
     error ExpiryNotInFuture(uint40 expiresAt, uint40 currentTime);
+    /// @notice `expiresAt` lies after `limit`: the governance maximum (`limits().maxConsentDuration` from now) or, for
+    /// a delegate, the end of its delegation, whichever is sooner.
+    error ExpiryBeyondLimit(uint40 expiresAt, uint40 limit);
     /// @notice `patient` has no live (unexpired) consent for `grantee`.
     error NoLiveConsent(address patient, address grantee);
     /// @notice `patient` has no consent, live or expired, for `grantee` to revoke.
@@ -67,10 +70,13 @@ interface IConsentRegistry {
     error NotAnExtension(uint40 currentExpiresAt, uint40 expiresAt);
 
     /// @notice Grant (or replace the grant of) `grantee` access to the caller's records. Caller: an active patient.
+    /// The grant is live only for the grantee's current standing: if the grantee is not yet a member, or later
+    /// changes role or is deactivated and reactivated, the grant stays inert (`ConsentPredatesStanding`) until
+    /// given again. Voids every unrelayed signed consent for `grantee` (the grant's epoch moves on).
     /// @param grantee the clinician, clerk or organisation account
     /// @param categories category bitmask, non-empty
     /// @param purposes purpose-of-use bitmask, non-empty
-    /// @param expiresAt end of the grant, in the future
+    /// @param expiresAt end of the grant, in the future, at most `limits().maxConsentDuration` from now
     function grantConsent(address grantee, uint16 categories, uint8 purposes, uint40 expiresAt) external;
 
     /// @notice Narrow a live grant to a strict subset of its categories and/or purposes. Allowed while paused.
@@ -79,16 +85,19 @@ interface IConsentRegistry {
     /// @param purposes the remaining purposes (a subset of the current ones, non-empty)
     function narrowConsent(address grantee, uint16 categories, uint8 purposes) external;
 
-    /// @notice Move the expiry of a live grant later.
+    /// @notice Move the expiry of a live grant later (at most `limits().maxConsentDuration` from now).
     /// @param grantee the grantee
     /// @param expiresAt the new expiry, later than the current one
     function extendConsent(address grantee, uint40 expiresAt) external;
 
-    /// @notice Revoke the grant of `grantee`; effective in the same block. Allowed while paused.
+    /// @notice Revoke the grant of `grantee`; effective in the same block. Allowed while paused, and for a
+    /// deactivated patient. Voids every unrelayed signed consent for `grantee`.
     /// @param grantee the grantee
     function revokeConsent(address grantee) external;
 
-    /// @notice The stored grant of `patient` to `grantee` (all zero if none; check `expiresAt` for liveness).
+    /// @notice The stored grant of `patient` to `grantee` (zero sets and expiry if none or revoked; check
+    /// `expiresAt` for liveness, and `grantedAt` against the grantee's `Member.since`). `epoch` is what a signed
+    /// consent for this grantee must name.
     /// @param patient whose data
     /// @param grantee the grantee
     /// @return grant the stored grant

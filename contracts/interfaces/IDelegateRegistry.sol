@@ -42,7 +42,11 @@ interface IDelegateRegistry {
     /// @param delegate the delegate
     function removeDelegate(address delegate) external;
 
-    /// @notice As a live delegate of `patient`, grant `grantee` access within the delegate's scope.
+    /// @notice As a live delegate of `patient`, grant `grantee` access within the delegate's scope, until at most
+    /// the end of the delegation. On a live grant that holds categories outside the scope, those stay untouched:
+    /// the delegate adds or replaces only its own categories and must keep the grant's purposes and expiry, which
+    /// they share (else `DelegateScopeExceeded` with the whole resulting category set). Removing the delegate later does not end grants it gave (the patient
+    /// revokes them); they end with the delegation's expiry at the latest.
     /// @param patient the patient (must be active)
     /// @param grantee the grantee
     /// @param categories category bitmask within the delegate's scope
@@ -56,7 +60,10 @@ interface IDelegateRegistry {
         uint40 expiresAt
     ) external;
 
-    /// @notice As a live delegate of `patient`, revoke the grant of `grantee` (its categories must lie in scope).
+    /// @notice As a live delegate of `patient`, remove the categories in its scope from the grant of `grantee`:
+    /// the whole grant (`ConsentRevoked`) when nothing else is left, else a narrowing (`ConsentNarrowed`) that keeps
+    /// the categories outside the scope as they were. Refused (`DelegateScopeExceeded`) when the grant holds no
+    /// category of the scope. Allowed while paused and for a deactivated patient.
     /// @param patient the patient
     /// @param grantee the grantee
     function revokeConsentFor(address patient, address grantee) external;

@@ -77,31 +77,38 @@ interface IMemberRegistry {
     error RoleChangeNotAllowed(address account, Role from, Role to);
     /// @notice An X25519 public key of zero was given for `account`.
     error ZeroEncryptionKey(address account);
+    /// @notice A registrar tried to onboard, activate, deactivate or change the role of its own account `account`.
+    error RegistrarSelfService(address account);
     /// @notice `account` has role `role`, but only an active patient may do this.
     error NotAPatient(address account, Role role);
 
-    /// @notice Register organisation `orgId` (active). Registrar only.
+    /// @notice Register organisation `orgId` (active). Registrar only; not while paused.
     /// @param orgId a non-zero id chosen by the consortium
     function registerOrganization(uint32 orgId) external;
 
-    /// @notice Activate or suspend organisation `orgId`; a suspended organisation takes no new staff. Registrar only.
+    /// @notice Activate or suspend organisation `orgId`. Registrar only. A suspended organisation takes no new staff,
+    /// and its staff are refused everywhere a deactivated member is, at once (one more storage read per check).
+    /// Suspending works while paused; reinstating does not.
     /// @param orgId the organisation
     /// @param active the new status
     function setOrganizationActive(uint32 orgId, bool active) external;
 
-    /// @notice Onboard `account` with `role`. Registrar only.
+    /// @notice Onboard `account` with `role`. Registrar only, never its own account; not while paused.
     /// @param account the member's address
     /// @param role a `Role` other than `None`
     /// @param orgId an active organisation (staff), or 0 / a registered organisation (patients)
     /// @param encryptionKey the member's X25519 public key, non-zero
     function onboardMember(address account, uint8 role, uint32 orgId, bytes32 encryptionKey) external;
 
-    /// @notice Activate or deactivate `account`; takes effect in every check at once. Registrar only.
+    /// @notice Activate or deactivate `account`; takes effect in every check at once. Registrar only, never its own
+    /// account. Deactivating works while paused; reactivating does not, and starts a new `Member.since`: consent
+    /// the account received before is inert until the patient gives it again, and break-glass waits the warm-up.
     /// @param account the member
     /// @param active the new status
     function setMemberActive(address account, bool active) external;
 
-    /// @notice Move staff member `account` to another staff role. Registrar only.
+    /// @notice Move staff member `account` to another staff role. Registrar only, never its own account; not while
+    /// paused. Starts a new `Member.since`: consent given to the account in its old role stays inert.
     /// @param account the member
     /// @param role the new staff role
     function changeMemberRole(address account, uint8 role) external;

@@ -5,19 +5,28 @@ import {Record} from "../types/CareTypes.sol";
 import {RecordStatus} from "../types/CareTypes.sol";
 
 /// @title IRecordRegistry
-/// @notice Append-only record anchors. A record version is identified by the hash of its encrypted envelope;
-/// amendments add versions, nothing is deleted or overwritten.
+/// @notice Append-only record anchors. A record version is identified by `keccak256(abi.encode(patient,
+/// contentHash))`, where `contentHash` is the keccak256 of its encrypted envelope: the id belongs to the patient,
+/// so anchoring another patient's envelope hash first (a squat) cannot block the real anchor. Amendments add
+/// versions, nothing is deleted or overwritten. A patient never supersedes a record someone else authored (HIPAA
+/// §164.526: the patient asks for an amendment or adds a statement of disagreement): `amendRecord` by the patient
+/// on a clinician's version anchors the patient's own version, linked to the original (`previousVersionOf`,
+/// `RecordAnchored.supersedes`), and the original stays current; the patient cannot mark it in error either.
+/// (The SDK uses such a linked version to re-key or share a record for the patient.)
 interface IRecordRegistry {
     /// @notice `author` anchored record version `recordId` of `patient`.
-    /// @param recordId the content hash of the encrypted envelope
+    /// @param recordId the version id, `keccak256(abi.encode(patient, contentHash))`
     /// @param patient whose record
     /// @param author who anchored it
+    /// @param contentHash the keccak256 of the encrypted envelope (the blob store's key)
     /// @param category category index
-    /// @param supersedes the version it amends (zero for a new record)
+    /// @param supersedes the version it amends (zero for a new record); for a patient's version of a record someone
+    /// else authored, the original it is linked to, which stays current
     event RecordAnchored(
         bytes32 indexed recordId,
         address indexed patient,
         address indexed author,
+        bytes32 contentHash,
         uint8 category,
         bytes32 supersedes
     );
@@ -30,8 +39,11 @@ interface IRecordRegistry {
 
     /// @notice A content hash of zero was given.
     error ZeroContentHash();
-    /// @notice `contentHash` is anchored already (every version has its own envelope).
-    error RecordAlreadyAnchored(bytes32 contentHash);
+    /// @notice Record version `recordId` is anchored already (every version of a patient has its own envelope).
+    error RecordAlreadyAnchored(bytes32 recordId);
+    /// @notice A patient may not mark in error version `recordId`, authored by member `authorId`
+    /// (`memberAt(authorId)`): they anchor their own linked version instead.
+    error PatientCannotChangeAuthoredRecord(bytes32 recordId, uint32 authorId);
     /// @notice No record version `recordId` exists.
     error RecordNotFound(bytes32 recordId);
     /// @notice Record version `recordId` has status `status`, but this needs a current version.
@@ -41,17 +53,21 @@ interface IRecordRegistry {
     /// write `category` and who holds the patient's live consent for it.
     /// @param patient whose record
     /// @param category category index
-    /// @param contentHash hash of the encrypted envelope; becomes the record id
-    function anchorRecord(address patient, uint8 category, bytes32 contentHash) external;
+    /// @param contentHash keccak256 of the encrypted envelope
+    /// @return recordId the new version's id, `keccak256(abi.encode(patient, contentHash))`
+    function anchorRecord(address patient, uint8 category, bytes32 contentHash) external returns (bytes32 recordId);
 
     /// @notice Anchor `newContentHash` as a version that supersedes current version `recordId`.
-    /// Same caller rule as `anchorRecord`, on the record's patient and category.
+    /// Same caller rule as `anchorRecord`, on the record's patient and category. The patient's amendment of a
+    /// version someone else authored does not supersede it: the original stays current, the patient's version is
+    /// linked to it.
     /// @param recordId the current version
-    /// @param newContentHash hash of the amended encrypted envelope; becomes the new version's id
-    function amendRecord(bytes32 recordId, bytes32 newContentHash) external;
+    /// @param newContentHash keccak256 of the amended encrypted envelope
+    /// @return newId the new version's id, `keccak256(abi.encode(patient, newContentHash))`
+    function amendRecord(bytes32 recordId, bytes32 newContentHash) external returns (bytes32 newId);
 
     /// @notice Flag current version `recordId` as entered in error (it stays readable for audit).
-    /// Same caller rule as `anchorRecord`.
+    /// Same caller rule as `anchorRecord`; a patient only on a version they authored.
     /// @param recordId the version
     function markEnteredInError(bytes32 recordId) external;
 

@@ -43,21 +43,20 @@ enum AuditAction {
     BreakGlassReviewed
 }
 
-/// @notice A member of the network. Fits one storage slot (23 bytes).
+/// @notice A member of the network. Fits one storage slot (15 bytes).
 /// @param role the member's role
 /// @param active false once a registrar deactivates the member; every check reads it
 /// @param id a sequential member number (1-based), used to pack authorship into record slots
 /// @param orgId the organisation the member belongs to (0 for patients without one)
-/// @param since when the member was onboarded
-/// @param nonce the account's EIP-712 consent nonce (see `ISignedConsent`), kept in this slot so that a signed
-/// consent reads and bumps it with the same storage access that checks the patient is active
+/// @param since when the member's current standing began: onboarding, the last role change or the last
+/// reactivation. Consent given to the account before this time is inert (see `IAccessRules`), and break-glass
+/// opens only `breakGlassWarmup` seconds after it (see `ICareGovernance.limits`).
 struct Member {
     Role role;
     bool active;
     uint32 id;
     uint32 orgId;
     uint40 since;
-    uint64 nonce;
 }
 
 /// @notice A registered organisation (hospital, clinic, lab, payer). One slot.
@@ -77,12 +76,21 @@ struct RolePolicy {
     uint16 emergencyRead;
 }
 
-/// @notice A patient's consent to one grantee. One slot; an all-zero value means no grant.
+/// @notice A patient's consent to one grantee. One slot; `expiresAt == 0` means no grant.
+/// @param categories category bitmask
+/// @param purposes purpose-of-use bitmask
+/// @param expiresAt end of the grant (exclusive); 0 when none was given or it was revoked
+/// @param grantedAt when the grant was given; it is live for the grantee only if given after the grantee's
+/// `Member.since`
+/// @param epoch how many direct changes (by the patient or a delegate, not relayed) and revocations the grant has
+/// seen; a signed consent names the epoch it was signed against and is refused once the epoch moved on, so a
+/// direct revoke or grant beats every older signature for this grantee
 struct Grant {
     uint16 categories;
     uint8 purposes;
     uint40 expiresAt;
     uint40 grantedAt;
+    uint32 epoch;
 }
 
 /// @notice One anchored record version, keyed by the hash of its encrypted envelope. One slot (31 bytes).
@@ -100,9 +108,14 @@ struct Record {
 }
 
 /// @notice A live or past break-glass window of one responder on one patient. One slot.
+/// @param incidentId the latest incident declared in the window
+/// @param expiresAt end of the window (exclusive)
+/// @param startedAt when the first incident of this continuous window was declared: a later declaration while
+/// the window is open never takes `expiresAt` past `startedAt` + the cap
 struct BreakGlassWindow {
     uint64 incidentId;
     uint40 expiresAt;
+    uint40 startedAt;
 }
 
 /// @notice A break-glass incident awaiting or holding an auditor's review. Two slots.
@@ -122,4 +135,14 @@ struct Delegation {
     uint16 scope;
     uint40 expiresAt;
     bool removed;
+}
+
+/// @notice Governance-set bounds on consent and break-glass (see `ICareGovernance.setLimits`).
+/// @param maxSignatureLifetime the furthest a signed consent's deadline may lie after the block it is relayed in
+/// @param maxConsentDuration the furthest a grant's expiry may lie after the block it is given or extended in
+/// @param breakGlassWarmup seconds after `Member.since` before the member may break the glass
+struct Limits {
+    uint32 maxSignatureLifetime;
+    uint32 maxConsentDuration;
+    uint32 breakGlassWarmup;
 }

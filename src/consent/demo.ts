@@ -156,6 +156,7 @@ export async function signedConsentDemoStep(
   now = await latestTime(ledger);
   const guardianRequest = await prepareGrant(ledger, {
     patient: minor,
+    signer: guardian,
     grantee: doctor,
     categories: categoryMask(Category.Allergies, Category.Medications, Category.Vitals),
     purposes: purposeMask(Purpose.Treatment, Purpose.Emergency),

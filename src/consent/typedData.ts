@@ -36,24 +36,28 @@ export interface ConsentDomain {
   readonly verifyingContract: string;
 }
 
-/** `GrantConsent(address patient,address grantee,uint16 categories,uint8 purposes,uint40 expiresAt,uint256 nonce,uint256 deadline)` */
+/** `GrantConsent(address patient,address signer,address grantee,uint16 categories,uint8 purposes,uint40 expiresAt,uint32 epoch,uint256 nonce,uint256 deadline)` */
 export const GRANT_CONSENT_TYPES: Record<"GrantConsent", TypedDataField[]> = {
   GrantConsent: [
     { name: "patient", type: "address" },
+    { name: "signer", type: "address" },
     { name: "grantee", type: "address" },
     { name: "categories", type: "uint16" },
     { name: "purposes", type: "uint8" },
     { name: "expiresAt", type: "uint40" },
+    { name: "epoch", type: "uint32" },
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint256" },
   ],
 };
 
-/** `RevokeConsent(address patient,address grantee,uint256 nonce,uint256 deadline)` */
+/** `RevokeConsent(address patient,address signer,address grantee,uint32 epoch,uint256 nonce,uint256 deadline)` */
 export const REVOKE_CONSENT_TYPES: Record<"RevokeConsent", TypedDataField[]> = {
   RevokeConsent: [
     { name: "patient", type: "address" },
+    { name: "signer", type: "address" },
     { name: "grantee", type: "address" },
+    { name: "epoch", type: "uint32" },
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint256" },
   ],
@@ -70,6 +74,8 @@ export const EIP712_DOMAIN_TYPE: TypedDataField[] = [
 /** A grant as signed: the fields of `GrantConsent`. Addresses are checksummed. */
 export interface GrantConsentMessage {
   readonly patient: string;
+  /** Who signs: the patient or a delegate (an EOA or an ERC-1271 account); bound into the signature. */
+  readonly signer: string;
   readonly grantee: string;
   /** Category bitmask (`uint16`, bit i = category index i). */
   readonly categories: number;
@@ -77,7 +83,9 @@ export interface GrantConsentMessage {
   readonly purposes: number;
   /** End of the grant, unix seconds, exclusive (`uint40`). */
   readonly expiresAt: bigint;
-  /** The patient's nonce this signature uses (`nonces(patient)` when signed). */
+  /** The grant's epoch when signed (`consentOf(patient, grantee).epoch`); a direct change voids the signature. */
+  readonly epoch: number;
+  /** The nonce this signature uses in the signer's lane (`nonces(patient, signer, key)` when signed). */
   readonly nonce: bigint;
   /** Last second (block time) the signature may be relayed. */
   readonly deadline: bigint;
@@ -86,7 +94,9 @@ export interface GrantConsentMessage {
 /** A revocation as signed: the fields of `RevokeConsent`. */
 export interface RevokeConsentMessage {
   readonly patient: string;
+  readonly signer: string;
   readonly grantee: string;
+  readonly epoch: number;
   readonly nonce: bigint;
   readonly deadline: bigint;
 }
@@ -176,10 +186,12 @@ const domainSchema = z.strictObject({
 const grantMessageSchema = z
   .strictObject({
     patient: addressSchema,
+    signer: addressSchema,
     grantee: addressSchema,
     categories: maskSchema(16, ALL_CATEGORIES, "categories"),
     purposes: maskSchema(8, ALL_PURPOSES, "purposes"),
     expiresAt: uintSchema(40).check(z.refine((v) => v > 0n, "must be a time")),
+    epoch: z.pipe(uintSchema(32), z.transform((v) => Number(v))),
     nonce: uintSchema(256),
     deadline: uintSchema(256),
   })
@@ -192,7 +204,9 @@ const grantMessageSchema = z
 
 const revokeMessageSchema = z.strictObject({
   patient: addressSchema,
+  signer: addressSchema,
   grantee: addressSchema,
+  epoch: z.pipe(uintSchema(32), z.transform((v) => Number(v))),
   nonce: uintSchema(256),
   deadline: uintSchema(256),
 });
@@ -278,7 +292,14 @@ export interface GrantParams {
   readonly purposes: BigNumberish;
   readonly expiresAt: BigNumberish;
   readonly deadline: BigNumberish;
-  /** The patient's nonce; `prepareGrant` reads `nonces(patient)` when omitted. */
+  /** Who will sign: the patient (the default) or a delegate, an EOA or an ERC-1271 account. */
+  readonly signer?: string;
+  /** The grant's epoch; `prepareGrant` reads `consentOf(patient, grantee).epoch` when omitted. */
+  readonly epoch?: BigNumberish;
+  /**
+   * The signer's nonce; `prepareGrant` reads `nonces(patient, signer, grantee)` (the lane keyed by the
+   * grantee, so signatures for different grantees never collide) when omitted.
+   */
   readonly nonce?: BigNumberish;
 }
 
@@ -287,11 +308,37 @@ export interface RevokeParams {
   readonly patient: string;
   readonly grantee: string;
   readonly deadline: BigNumberish;
-  /** The patient's nonce; `prepareRevoke` reads `nonces(patient)` when omitted. */
+  /** Who will sign: the patient (the default) or a delegate. */
+  readonly signer?: string;
+  /** The grant's epoch; read from chain when omitted. */
+  readonly epoch?: BigNumberish;
+  /** The signer's nonce; read from the grantee's lane when omitted. */
   readonly nonce?: BigNumberish;
 }
 
-type WithNonce<P> = P & { readonly nonce: BigNumberish };
+type WithNonce<P> = Omit<P, "signer" | "epoch" | "nonce"> & {
+  readonly signer: string;
+  readonly epoch: BigNumberish;
+  readonly nonce: BigNumberish;
+};
+
+/** The nonce lane the SDK uses for a grantee: its address as a `uint192` key. */
+export function nonceKeyFor(grantee: string): bigint {
+  return BigInt(getAddress(grantee));
+}
+
+/** Signer (default: the patient), epoch and nonce of a request, read from `ledger` where not given. */
+async function chainFields(
+  ledger: CareLedger,
+  params: GrantParams | RevokeParams,
+): Promise<{ signer: string; epoch: BigNumberish; nonce: BigNumberish }> {
+  const signer = params.signer ?? params.patient;
+  const [epoch, nonce] = await Promise.all([
+    params.epoch ?? ledger.consentOf(params.patient, params.grantee).then((g) => g.epoch),
+    params.nonce ?? ledger.nonces(params.patient, signer, nonceKeyFor(params.grantee)),
+  ]);
+  return { signer, epoch, nonce };
+}
 
 /** A validated grant request for `domain` (throws {@link InvalidConsentInputError} on bad input). */
 export function buildGrantRequest(
@@ -321,11 +368,11 @@ export function buildRevokeRequest(
 
 /** A grant request for `ledger`: its domain and (unless given) the patient's current nonce, read from chain. */
 export async function prepareGrant(ledger: CareLedger, params: GrantParams): Promise<GrantRequest> {
-  const [domain, nonce] = await Promise.all([
+  const [domain, fields] = await Promise.all([
     readConsentDomain(ledger),
-    params.nonce ?? ledger.nonces(params.patient),
+    chainFields(ledger, params),
   ]);
-  return buildGrantRequest(domain, { ...params, nonce });
+  return buildGrantRequest(domain, { ...params, ...fields });
 }
 
 /** A revocation request for `ledger`, like {@link prepareGrant}. */
@@ -333,11 +380,11 @@ export async function prepareRevoke(
   ledger: CareLedger,
   params: RevokeParams,
 ): Promise<RevokeRequest> {
-  const [domain, nonce] = await Promise.all([
+  const [domain, fields] = await Promise.all([
     readConsentDomain(ledger),
-    params.nonce ?? ledger.nonces(params.patient),
+    chainFields(ledger, params),
   ]);
-  return buildRevokeRequest(domain, { ...params, nonce });
+  return buildRevokeRequest(domain, { ...params, ...fields });
 }
 
 /** The EIP-712 struct types of a request kind. */
@@ -383,6 +430,7 @@ export function grantWithSigArgs(signed: SignedGrant) {
     m.categories,
     m.purposes,
     m.expiresAt,
+    m.epoch,
     m.nonce,
     m.deadline,
     signed.signer,
@@ -393,7 +441,15 @@ export function grantWithSigArgs(signed: SignedGrant) {
 /** The arguments of `revokeWithSig` for a signed revocation, in ABI order. */
 export function revokeWithSigArgs(signed: SignedRevoke) {
   const m = signed.message;
-  return [m.patient, m.grantee, m.nonce, m.deadline, signed.signer, signed.signature] as const;
+  return [
+    m.patient,
+    m.grantee,
+    m.epoch,
+    m.nonce,
+    m.deadline,
+    signed.signer,
+    signed.signature,
+  ] as const;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -419,8 +475,17 @@ async function signRequest<R extends ConsentRequest>(
     consentTypes(request.kind),
     messageRecord(request),
   );
-  const account = options.signerAddress ?? (await signer.getAddress());
-  return { ...request, signer: getAddress(account), signature };
+  const account = getAddress(options.signerAddress ?? (await signer.getAddress()));
+  if (account !== request.message.signer) {
+    // The signer is part of what is signed: a request prepared for another account cannot be signed here.
+    throw new InvalidConsentInputError("consent signature", [
+      {
+        path: "message.signer",
+        message: `the request names signer ${request.message.signer}, but ${account} is signing`,
+      },
+    ]);
+  }
+  return { ...request, signer: account, signature };
 }
 
 /** Sign a grant (EIP-712 `eth_signTypedData_v4`) with `signer`, the patient or a delegate. */

@@ -212,11 +212,13 @@ export function relayFunction(signed: SignedConsent): FunctionName {
  * 1. the EIP-712 domain is the contract's own (`eip712Domain()`: name, version, this chain, this contract;
  *    {@link DomainMismatchError} otherwise, where the chain would answer `SignerMismatch`);
  * 2. grants only: the contract is not paused (`EnforcedPause`);
- * 3. the deadline has not passed at `now` (`SignatureExpired`);
+ * 3. the deadline has not passed at `now` (`SignatureExpired`) and lies within the governance limit
+ *    (`DeadlineTooFar`);
  * 4. the signature: for an EOA 65 bytes (`ECDSAInvalidSignatureLength`), low s (`ECDSAInvalidSignatureS`),
  *    v 27/28 (`ECDSAInvalidSignature`), recovering to the claimed signer (`SignerMismatch`); for a contract
  *    its ERC-1271 answer (`ERC1271SignatureRejected`);
- * 5. the nonce is the patient's current one (`InvalidAccountNonce`: replayed, reused or skipped);
+ * 5. the grant's epoch is the one signed (`StaleConsentEpoch`: a direct change or revocation since), and the
+ *    nonce is the current one of the signer's lane (`InvalidAccountNonce`: replayed, reused or skipped);
  * 6. grants only: the patient is an active patient (`NotAMember`, `MemberInactive`, `NotAPatient`);
  * 7. the signer is the patient, or a delegate that is not removed, not expired and whose scope covers the
  *    categories (`NotPatientOrDelegate`, `DelegateWasRemoved`, `DelegateExpired`, `DelegateScopeExceeded`);
@@ -242,25 +244,49 @@ export async function verifyLocally(
   if (signed.kind === "grant" && (await ledger.paused())) throw refusal("EnforcedPause", {}, fn);
   const now = options.now ?? BigInt(latest?.timestamp ?? 0) + 1n;
   if (now > deadline) throw refusal("SignatureExpired", { deadline, currentTime: now }, fn);
+  const limits = await ledger.limits();
+  const latestDeadline = now + BigInt(limits.maxSignatureLifetime);
+  if (deadline > latestDeadline)
+    throw refusal("DeadlineTooFar", { deadline, latest: latestDeadline }, fn);
 
-  const digest = consentDigest(signed);
   const signer = getAddress(signed.signer);
+  // The contract hashes the relayed `signer` into the struct: check the signature against that message.
+  const relayed: SignedConsent =
+    getAddress(signed.message.signer) === signer
+      ? signed
+      : ({ ...signed, message: { ...signed.message, signer } } as SignedConsent);
+  const digest = consentDigest(relayed);
   const isContract = (await provider.getCode(signer)) !== "0x";
-  if (isContract) await verifyErc1271Signature(provider, signed, digest, fn);
-  else verifyEoaSignature(signed, fn);
+  if (isContract) await verifyErc1271Signature(provider, relayed, digest, fn);
+  else verifyEoaSignature(relayed, fn);
 
-  const current = await ledger.nonces(patient);
+  const grant = await ledger.consentOf(patient, signed.message.grantee);
+  const currentEpoch = Number(grant.epoch);
+  if (signed.message.epoch !== currentEpoch) {
+    throw refusal("StaleConsentEpoch", { epoch: signed.message.epoch, currentEpoch }, fn);
+  }
+  const current = await ledger.nonces(patient, signer, nonce >> 64n);
   if (nonce !== current)
-    throw refusal("InvalidAccountNonce", { account: patient, currentNonce: current }, fn);
+    throw refusal("InvalidAccountNonce", { account: signer, currentNonce: current }, fn);
 
-  let categories: number;
+  let categories = 0;
   if (signed.kind === "grant") {
     await requireActivePatient(ledger, patient, fn);
     categories = signed.message.categories;
-  } else {
-    categories = Number((await ledger.consentOf(patient, signed.message.grantee)).categories);
   }
   const actor = await requireActor(ledger, patient, signer, categories, now, fn);
+  if (signed.kind === "revoke" && actor === "delegate") {
+    // `DelegateRegistry._revokeAs`: a delegate removes its own categories; none in scope is refused.
+    const scope = Number((await ledger.delegationOf(patient, signer)).scope);
+    const held = Number(grant.categories);
+    if (held !== 0 && (held & ~scope) === held) {
+      throw refusal(
+        "DelegateScopeExceeded",
+        { patient, delegate: signer, scope, categories: held },
+        fn,
+      );
+    }
+  }
 
   if (options.simulate !== false) await simulateRelay(ledger, signed);
   return { digest, signer, signerKind: isContract ? "erc1271" : "eoa", actor, nonce };

@@ -23,6 +23,7 @@ import { generateMemberKeyPair, type MemberKeyPair } from "../crypto/keys.js";
 import { CareLedgerError } from "../errors.js";
 import type { AuditVerification } from "../sdk/audit.js";
 import { auditRow } from "../sdk/audit.js";
+import { recordIdOf } from "../sdk/recordId.js";
 import { AdminClient } from "../sdk/clients/admin.js";
 import { AuditorClient } from "../sdk/clients/auditor.js";
 import type { SentTransaction } from "../sdk/clients/base.js";
@@ -68,6 +69,11 @@ export interface DemoRecord {
 export interface SealedRecord {
   readonly envelope: Uint8Array;
   readonly contentHash: string;
+}
+
+/** A sealed record and the id it is anchored under, `keccak256(abi.encode(patient, contentHash))`. */
+interface AnchoredSealedRecord extends SealedRecord {
+  readonly recordId: string;
 }
 
 /** Turns a record into its envelope and content hash (a stand-in for the SDK's envelope encryption). */
@@ -515,27 +521,30 @@ async function runScenario(options: DemoOptions, backing: BlobStore): Promise<De
     category: Category.Labs,
     body: LAB_RESULT_BODY,
   };
-  let lab: SealedRecord & { readonly anchored?: AnchoredRecord };
+  let lab: AnchoredSealedRecord & { readonly anchored?: AnchoredRecord };
   if (encrypted) {
     const anchored = await attempt("doctor anchors lab result", "anchorRecord", () =>
       asDoctor.createRecord(labRecord.patient, labRecord.category, labRecord.body),
     );
     lab = {
-      envelope: await backing.get(anchored.recordId),
-      contentHash: anchored.recordId,
+      envelope: await backing.get(anchored.contentHash),
+      contentHash: anchored.contentHash,
+      recordId: anchored.recordId,
       anchored,
     };
     note(
       `sealed a FHIR Observation (LOINC 2345-7) of ${labRecord.body.length} bytes in a ${anchored.envelopeSize}-byte envelope for ${readerNames(anchored.readers)}`,
     );
-    note(`stored off chain; content hash ${anchored.recordId} is the record id`);
+    note(
+      `stored off chain under content hash ${shortHex(anchored.contentHash)}; record id ${shortHex(anchored.recordId)} = keccak256(patient, content hash)`,
+    );
     done(
       `doctor anchors lab result ${shortHex(anchored.recordId)}`,
       "anchorRecord",
       anchored.transaction.gasUsed,
     );
   } else {
-    lab = await sealStep(seal, labRecord);
+    lab = await sealStep(seal, labRecord, addr.patient1);
     note(
       `sealed lab result off chain: ${lab.envelope.length}-byte envelope, hash ${shortHex(lab.contentHash)}`,
     );
@@ -545,13 +554,13 @@ async function runScenario(options: DemoOptions, backing: BlobStore): Promise<De
   }
   const doctorOpen = encrypted
     ? await attempt("doctor opens it for treatment", "openRecord", () =>
-        asDoctor.openRecord(lab.contentHash, Purpose.Treatment),
+        asDoctor.openRecord(lab.recordId, Purpose.Treatment),
       )
     : undefined;
   const doctorAccess =
     doctorOpen?.access ??
     (await attempt("doctor opens it for treatment", "openRecord", () =>
-      asDoctor.auditOpen(lab.contentHash, Purpose.Treatment),
+      asDoctor.auditOpen(lab.recordId, Purpose.Treatment),
     ));
   done("doctor opens it for treatment", "openRecord", doctorAccess.transaction.gasUsed);
   expectPath(doctorAccess.path, doctorAccess.purpose, AccessPath.Consent, "the doctor's open");
@@ -580,12 +589,16 @@ async function runScenario(options: DemoOptions, backing: BlobStore): Promise<De
     category: Category.Medications,
     body: MEDICATION_UPDATE_BODY,
   };
-  let med: SealedRecord;
+  let med: AnchoredSealedRecord;
   if (encrypted) {
     const anchored = await attempt("nurse anchors medication update", "anchorRecord", () =>
       asNurse.createRecord(medRecord.patient, medRecord.category, medRecord.body),
     );
-    med = { envelope: await backing.get(anchored.recordId), contentHash: anchored.recordId };
+    med = {
+      envelope: await backing.get(anchored.contentHash),
+      contentHash: anchored.contentHash,
+      recordId: anchored.recordId,
+    };
     done(
       `nurse anchors medication update ${shortHex(anchored.recordId)}`,
       "anchorRecord",
@@ -601,12 +614,12 @@ async function runScenario(options: DemoOptions, backing: BlobStore): Promise<De
     note("patient 1 reads it with the patient's own key (no transaction): matches the body sealed");
     storedRecord("medication update", anchored, true);
   } else {
-    med = await sealStep(seal, medRecord);
+    med = await sealStep(seal, medRecord, addr.patient1);
     await send(`nurse anchors medication update ${shortHex(med.contentHash)}`, "anchorRecord", () =>
       ledger.connect(nurse).anchorRecord(addr.patient1, Category.Medications, med.contentHash),
     );
   }
-  const [medOnChain, medAuthor] = await ledger.recordOf(med.contentHash);
+  const [medOnChain, medAuthor] = await ledger.recordOf(med.recordId);
   if (medAuthor !== addr.nurse || Number(medOnChain.category) !== Category.Medications) {
     throw new DemoExpectationError("the medication record is not on chain as written by the nurse");
   }
@@ -621,7 +634,7 @@ async function runScenario(options: DemoOptions, backing: BlobStore): Promise<De
     "billing clerk",
     "openRecord",
     "CategoryNotAllowedForRole",
-    () => asBilling.openRecord(lab.contentHash, Purpose.Payment),
+    () => asBilling.openRecord(lab.recordId, Purpose.Payment),
   );
   let fetchesByRefusedOpens = store.gets - fetchesBefore;
   note(
@@ -657,7 +670,7 @@ async function runScenario(options: DemoOptions, backing: BlobStore): Promise<De
     done("patient 1 revokes the doctor's consent", "revokeConsent", result.revocation.gasUsed);
     rotations = result.rotated;
     for (const rotated of rotations) {
-      const what = rotated.supersedes === lab.contentHash ? "lab result" : "medication update";
+      const what = rotated.supersedes === lab.recordId ? "lab result" : "medication update";
       done(
         `patient 1 rotates the ${what} to ${shortHex(rotated.recordId)}`,
         "amendRecord",
@@ -683,13 +696,13 @@ async function runScenario(options: DemoOptions, backing: BlobStore): Promise<De
     "doctor",
     "openRecord",
     "ConsentMissing",
-    () => asDoctor.openRecord(lab.contentHash, Purpose.Treatment),
+    () => asDoctor.openRecord(lab.recordId, Purpose.Treatment),
   );
   fetchesByRefusedOpens += store.gets - fetchesBeforeDoctor;
-  const rotatedLab = rotations.find((r) => r.supersedes === lab.contentHash);
+  const rotatedLab = rotations.find((r) => r.supersedes === lab.recordId);
   if (rotatedLab !== undefined && lab.anchored !== undefined) {
     // The doctor kept its X25519 key: it opens the old envelope, but not the rotated one.
-    const newEnvelope = await backing.get(rotatedLab.recordId);
+    const newEnvelope = await backing.get(rotatedLab.contentHash);
     const doctorKey = (keysOf.get(addr.doctor) as MemberKeyPair).privateKey;
     if (!opensWith(lab.envelope, doctorKey) || opensWith(newEnvelope, doctorKey)) {
       throw new DemoExpectationError("the doctor's key should open the old lab envelope only");
@@ -711,6 +724,17 @@ async function runScenario(options: DemoOptions, backing: BlobStore): Promise<De
   }
 
   heading("8. Break-glass: the responder opens the lab result without consent");
+  // A member breaks the glass only a warm-up after it was onboarded (so a registrar alone cannot mint
+  // emergency access); the demo's responder joined minutes ago, so the demo lets that time pass.
+  const { breakGlassWarmup } = await ledger.limits();
+  const rpc = provider as unknown as { send(method: string, params: unknown[]): Promise<unknown> };
+  if (breakGlassWarmup > 0n && provider !== null && typeof rpc.send === "function") {
+    await rpc.send("evm_increaseTime", [Number(breakGlassWarmup)]);
+    await rpc.send("evm_mine", []);
+    note(
+      `${duration(Number(breakGlassWarmup))} pass: the responder's break-glass warm-up since onboarding`,
+    );
+  }
   const justification = id(
     "unconscious patient in the emergency department; allergy and lab history needed",
   );
@@ -736,14 +760,14 @@ async function runScenario(options: DemoOptions, backing: BlobStore): Promise<De
           "openRecord",
           async () =>
             asResponder.openRecordInEmergency(
-              await asResponder.latestVersionOf(lab.contentHash),
+              await asResponder.latestVersionOf(lab.recordId),
               custodian,
             ),
         );
   const responderOpen =
     emergencyRead?.access ??
     (await attempt("responder opens the lab result for emergency treatment", "openRecord", () =>
-      asResponder.auditOpen(lab.contentHash, Purpose.Emergency),
+      asResponder.auditOpen(lab.recordId, Purpose.Emergency),
     ));
   done(
     "responder opens the lab result for emergency treatment",
@@ -912,8 +936,8 @@ async function runScenario(options: DemoOptions, backing: BlobStore): Promise<De
     deploymentBlock: deployment.deploymentBlock,
     steps,
     refusals,
-    labRecordId: lab.contentHash,
-    medicationRecordId: med.contentHash,
+    labRecordId: lab.recordId,
+    medicationRecordId: med.recordId,
     incidentId,
     audit,
     encrypted,
@@ -963,15 +987,22 @@ async function expectDenied(
   return decoded;
 }
 
-/** Seal a record (stand-in or real envelope encryption) and check the result has the right shape. */
-async function sealStep(seal: SealRecord, record: DemoRecord): Promise<SealedRecord> {
+/**
+ * Seal a record of `patient` (stand-in or real envelope encryption), check the result has the right
+ * shape, and derive the id it is anchored under.
+ */
+async function sealStep(
+  seal: SealRecord,
+  record: DemoRecord,
+  patient: string,
+): Promise<AnchoredSealedRecord> {
   const sealed = await seal(record);
   if (!/^0x[0-9a-fA-F]{64}$/.test(sealed.contentHash) || BigInt(sealed.contentHash) === 0n) {
     throw new DemoExpectationError(
       `sealing produced an invalid content hash ${sealed.contentHash}`,
     );
   }
-  return sealed;
+  return { ...sealed, recordId: recordIdOf(patient, sealed.contentHash) };
 }
 
 function expectPath(path: AccessPath, purpose: Purpose, expected: AccessPath, what: string): void {

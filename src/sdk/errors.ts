@@ -65,6 +65,13 @@ export interface ContractErrorArgs {
   RoleChangeNotAllowed: { readonly account: string; readonly from: Role; readonly to: Role };
   ZeroEncryptionKey: { readonly account: string };
   NotAPatient: { readonly account: string; readonly role: Role };
+  RegistrarSelfService: { readonly account: string };
+  // ICareGovernance
+  InvalidLimits: {
+    readonly maxSignatureLifetime: number;
+    readonly maxConsentDuration: number;
+    readonly breakGlassWarmup: number;
+  };
   // IRolePolicyRegistry
   InvalidCategoryMask: { readonly mask: number };
   RoleHasNoPolicy: { readonly role: number };
@@ -82,6 +89,7 @@ export interface ContractErrorArgs {
     readonly purposes: number;
   };
   NotAnExtension: { readonly currentExpiresAt: number; readonly expiresAt: number };
+  ExpiryBeyondLimit: { readonly expiresAt: number; readonly limit: number };
   // IDelegateRegistry
   InvalidDelegate: { readonly delegate: string };
   NotPatientOrDelegate: { readonly patient: string; readonly account: string };
@@ -102,6 +110,8 @@ export interface ContractErrorArgs {
   SignatureExpired: { readonly deadline: bigint; readonly currentTime: bigint };
   SignerMismatch: { readonly signer: string; readonly recovered: string };
   ERC1271SignatureRejected: { readonly signer: string };
+  StaleConsentEpoch: { readonly epoch: number; readonly currentEpoch: number };
+  DeadlineTooFar: { readonly deadline: bigint; readonly latest: bigint };
   // IBreakGlass
   BreakGlassNotPermitted: { readonly account: string; readonly role: Role };
   InvalidBreakGlassDuration: { readonly duration: number; readonly maxDuration: number };
@@ -112,6 +122,7 @@ export interface ContractErrorArgs {
   InvalidVerdict: { readonly verdict: number };
   NotAnAuditor: { readonly account: string; readonly role: Role };
   SelfReview: { readonly incidentId: bigint; readonly auditor: string };
+  BreakGlassWarmupPending: { readonly account: string; readonly readyAt: number };
   // IAccessRules
   InvalidCategory: { readonly category: number };
   InvalidPurpose: { readonly purpose: number };
@@ -143,9 +154,17 @@ export interface ContractErrorArgs {
     readonly purposes: number;
   };
   NoBreakGlassWindow: { readonly patient: string; readonly accessor: string };
+  ConsentPredatesStanding: {
+    readonly patient: string;
+    readonly accessor: string;
+    readonly grantedAt: number;
+    readonly since: number;
+  };
+  BreakGlassPurposeNotEmergency: { readonly purpose: Purpose };
   // IRecordRegistry
   ZeroContentHash: NoArgs;
-  RecordAlreadyAnchored: { readonly contentHash: string };
+  RecordAlreadyAnchored: { readonly recordId: string };
+  PatientCannotChangeAuthoredRecord: { readonly recordId: string; readonly authorId: number };
   RecordNotFound: { readonly recordId: string };
   RecordNotCurrent: { readonly recordId: string; readonly status: RecordStatus };
 }
@@ -174,7 +193,9 @@ export type AccessDeniedReason =
   | "CategoryNotConsented"
   | "PurposeNotConsented"
   | "WritePurposeNotConsented"
-  | "NoBreakGlassWindow";
+  | "NoBreakGlassWindow"
+  | "ConsentPredatesStanding"
+  | "BreakGlassPurposeNotEmergency";
 
 /** The caller lacks the governance or member role a function needs: {@link NotAuthorizedError}. */
 export type NotAuthorizedReason =
@@ -186,7 +207,10 @@ export type NotAuthorizedReason =
   | "NotPatientOrDelegate"
   | "DelegateExpired"
   | "DelegateWasRemoved"
-  | "DelegateScopeExceeded";
+  | "DelegateScopeExceeded"
+  | "RegistrarSelfService"
+  | "BreakGlassWarmupPending"
+  | "PatientCannotChangeAuthoredRecord";
 
 /** Something looked up on chain does not exist: {@link NotFoundOnChainError}. */
 export type NotFoundReason =
@@ -224,7 +248,9 @@ export type InvalidSignatureReason =
   | "ECDSAInvalidSignature"
   | "ECDSAInvalidSignatureLength"
   | "ECDSAInvalidSignatureS"
-  | "InvalidAccountNonce";
+  | "InvalidAccountNonce"
+  | "StaleConsentEpoch"
+  | "DeadlineTooFar";
 
 /** Low-level failures of library code: a plain {@link ContractRevertError}. */
 export type OtherRevertReason =
@@ -373,7 +399,8 @@ export const CONTRACT_ERRORS: ErrorSpecs = {
   },
   OrganizationInactive: {
     kind: "state-conflict",
-    message: ({ orgId }) => `organisation ${orgId} is suspended and takes no new staff`,
+    message: ({ orgId }) =>
+      `organisation ${orgId} is suspended: it takes no new staff and its staff are refused`,
   },
   OrganizationStatusUnchanged: {
     kind: "state-conflict",
@@ -411,6 +438,17 @@ export const CONTRACT_ERRORS: ErrorSpecs = {
     message: ({ account, role }) =>
       `${roleLabel(role)} ${a(account)} is not a patient; only an active patient may do this`,
   },
+  RegistrarSelfService: {
+    kind: "not-authorized",
+    message: ({ account }) =>
+      `registrar ${a(account)} may not onboard, activate, deactivate or change the role of itself`,
+  },
+  InvalidLimits: {
+    kind: "invalid-argument",
+    message: ({ maxSignatureLifetime, maxConsentDuration, breakGlassWarmup }) =>
+      `limits out of range: signature lifetime ${duration(maxSignatureLifetime)} and consent duration ` +
+      `${duration(maxConsentDuration)} must be 1 s .. 10 years, warm-up ${duration(breakGlassWarmup)} at most 7 days`,
+  },
 
   InvalidCategoryMask: {
     kind: "invalid-argument",
@@ -439,6 +477,11 @@ export const CONTRACT_ERRORS: ErrorSpecs = {
     kind: "invalid-argument",
     message: ({ expiresAt, currentTime }) =>
       `expiry ${isoTime(expiresAt)} is not after the current block time ${isoTime(currentTime)}`,
+  },
+  ExpiryBeyondLimit: {
+    kind: "invalid-argument",
+    message: ({ expiresAt, limit }) =>
+      `expiry ${isoTime(expiresAt)} lies after ${isoTime(limit)}, the governance maximum or the end of the delegation`,
   },
   NoLiveConsent: {
     kind: "not-found",
@@ -489,6 +532,17 @@ export const CONTRACT_ERRORS: ErrorSpecs = {
   DelegateNotFound: {
     kind: "not-found",
     message: ({ patient, delegate }) => `patient ${a(patient)} has no delegation to ${a(delegate)}`,
+  },
+  StaleConsentEpoch: {
+    kind: "invalid-signature",
+    message: ({ epoch, currentEpoch }) =>
+      `the signature was made at grant epoch ${epoch}, but the grant is at epoch ${currentEpoch}: ` +
+      "a direct change or revocation since voided it",
+  },
+  DeadlineTooFar: {
+    kind: "invalid-signature",
+    message: ({ deadline, latest }) =>
+      `the signature's deadline ${deadline} lies after ${latest}, the longest lifetime governance allows`,
   },
   SignatureExpired: {
     kind: "invalid-signature",
@@ -547,6 +601,11 @@ export const CONTRACT_ERRORS: ErrorSpecs = {
     message: ({ incidentId, auditor }) =>
       `${a(auditor)} broke the glass in incident #${incidentId} and may not review it`,
   },
+  BreakGlassWarmupPending: {
+    kind: "not-authorized",
+    message: ({ account, readyAt }) =>
+      `${a(account)} took its role recently and may break the glass only from ${isoTime(readyAt)}`,
+  },
 
   InvalidCategory: {
     kind: "invalid-argument",
@@ -592,10 +651,28 @@ export const CONTRACT_ERRORS: ErrorSpecs = {
       `${a(accessor)} may read patient ${a(patient)}'s records only through break-glass, and has no open window`,
   },
 
+  ConsentPredatesStanding: {
+    kind: "access-denied",
+    message: ({ patient, accessor, grantedAt, since }) =>
+      `the consent of patient ${a(patient)} to ${a(accessor)} was given at ${isoTime(grantedAt)}, before ` +
+      `${a(accessor)} took its current role or was reactivated (${isoTime(since)}); the patient must grant again`,
+  },
+  BreakGlassPurposeNotEmergency: {
+    kind: "access-denied",
+    message: ({ purpose }) =>
+      `a read through a break-glass window is for emergency treatment only, not ${purposeLabel(purpose)}`,
+  },
+
   ZeroContentHash: { kind: "invalid-argument", message: () => "a content hash of zero was given" },
   RecordAlreadyAnchored: {
     kind: "state-conflict",
-    message: ({ contentHash }) => `record ${a(contentHash)} is anchored already`,
+    message: ({ recordId }) => `record ${a(recordId)} is anchored already`,
+  },
+  PatientCannotChangeAuthoredRecord: {
+    kind: "not-authorized",
+    message: ({ recordId, authorId }) =>
+      `record ${a(recordId)} was authored by member #${authorId}: the patient adds their own linked record ` +
+      "(an amendment request or a statement of disagreement) instead of changing it",
   },
   RecordNotFound: {
     kind: "not-found",

@@ -9,5 +9,6 @@ export * from "./audit.js";
 export * from "./deploy.js";
 export * from "./format.js";
 export * from "./contract.js";
+export * from "./recordId.js";
 export * from "./clients/index.js";
 export { CareLedgerError } from "../errors.js";

@@ -49,8 +49,8 @@ async function guardianSignsGrant(
   const request = await grantRequest(connection, f.ledger, {
     patient: f.minor.address,
     grantee: f.doctor.address,
+    signer: f.guardian.address,
     categories,
-    deadline: f.delegationExpiresAt + DELEGATION_LIFETIME,
   });
   return signGrant(f.guardian, request);
 }
@@ -147,6 +147,7 @@ describe("Delegates (guardian of a minor)", function () {
       await revokeRequest(connection, f.ledger, {
         patient: f.minor.address,
         grantee: f.doctor.address,
+        signer: f.guardian.address,
       }),
     );
     const tx = relayRevoke(asRelayer, revoke);
@@ -216,6 +217,7 @@ describe("Delegates (guardian of a minor)", function () {
           const request = await revokeRequest(connection, f.ledger, {
             patient: f.minor.address,
             grantee: f.doctor.address,
+            signer: f.guardian.address,
           });
           return {
             direct: () =>
@@ -234,9 +236,10 @@ describe("Delegates (guardian of a minor)", function () {
         "after its expiry",
         "DelegateExpired",
         async (f) => {
-          const signed = await guardianSignsGrant(f, IN_SCOPE);
+          // Signed shortly before the delegation ends (a deadline lies at most 7 days ahead), relayed after.
           const at = f.delegationExpiresAt;
-          await networkHelpers.time.increaseTo(at - 1);
+          await networkHelpers.time.increaseTo(at - 600);
+          const signed = await guardianSignsGrant(f, IN_SCOPE);
           return {
             direct: () =>
               f.ledger
@@ -274,6 +277,7 @@ describe("Delegates (guardian of a minor)", function () {
           const request = await grantRequest(connection, f.ledger, {
             patient: f.patient.address,
             grantee: f.doctor.address,
+            signer: f.guardian.address,
             categories: IN_SCOPE,
           });
           const expiresAt = (await networkHelpers.time.latest()) + 3600;

@@ -142,6 +142,9 @@ export interface TestGrant {
   readonly expiresAt?: number | bigint;
   readonly deadline?: number | bigint;
   readonly nonce?: number | bigint;
+  /** Who signs (default: the patient). */
+  readonly signer?: string;
+  readonly epoch?: number;
 }
 
 /** A grant request on `ledger` (labs + medications for treatment, 30 days, 1-hour signature by default). */

@@ -11,7 +11,7 @@ import {
   maskOf,
 } from "../helpers/constants.js";
 import { expectOpened } from "../helpers/assertions.js";
-import { contentHash, deployConsentedRecordsFixture } from "../helpers/fixtures.js";
+import { contentHash, deployConsentedRecordsFixture, recordIdOf } from "../helpers/fixtures.js";
 
 const connection = await network.create();
 const { loadFixture, time } = connection.networkHelpers;

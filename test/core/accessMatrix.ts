@@ -48,6 +48,7 @@ import {
   deployConsentedRecordsFixture,
   documentHash,
   encryptionKeyFor,
+  recordIdOf,
 } from "../helpers/fixtures.js";
 
 const connection = await network.create();
@@ -336,7 +337,14 @@ const CATEGORY_ROWS = {
         .anchorRecord(c.f.patient.address, c.category, newHash(c, "anchor")),
     success: (c) => ({
       event: "RecordAnchored",
-      args: [newHash(c, "anchor"), c.f.patient.address, c.actor.address, c.category, ZeroHash],
+      args: [
+        recordIdOf(c.f.patient.address, newHash(c, "anchor")),
+        c.f.patient.address,
+        c.actor.address,
+        newHash(c, "anchor"),
+        c.category,
+        ZeroHash,
+      ],
     }),
   },
   amendRecord: {
@@ -345,9 +353,10 @@ const CATEGORY_ROWS = {
     success: (c) => ({
       event: "RecordAnchored",
       args: [
-        newHash(c, "amend"),
+        recordIdOf(c.f.patient.address, newHash(c, "amend")),
         c.f.patient.address,
         c.actor.address,
+        newHash(c, "amend"),
         c.category,
         c.f.records[c.category],
       ],
@@ -361,11 +370,11 @@ const CATEGORY_ROWS = {
     }),
   },
   openRecord: {
-    send: (c) => c.f.ledger.connect(c.actor).openRecord(c.f.records[c.category], Purpose.Treatment),
+    send: (c) => c.f.ledger.connect(c.actor).openRecord(c.f.records[c.category], OPEN_PURPOSE),
     // path and openedAt are appended by checkCell
     success: (c) => ({
       event: "RecordOpened",
-      args: [c.f.records[c.category], c.f.patient.address, c.actor.address, Purpose.Treatment],
+      args: [c.f.records[c.category], c.f.patient.address, c.actor.address, OPEN_PURPOSE],
     }),
   },
 } as const satisfies Record<string, Row>;
@@ -421,11 +430,11 @@ function describeCategoryMatrix(
           if (tables.openRecord) {
             const code = tables.openRecord[name][category]!;
             expect(
-              await f.ledger.canOpen(f.records[category], a, Purpose.Treatment),
+              await f.ledger.canOpen(f.records[category], a, OPEN_PURPOSE),
               `canOpen ${name} ${category}`,
             ).to.equal(PATH_OF[code] ?? AccessPath.None);
             expect(
-              await f.ledger.hasAccess(p, a, category, Purpose.Treatment),
+              await f.ledger.hasAccess(p, a, category, OPEN_PURPOSE),
               `hasAccess ${name} ${category}`,
             ).to.equal(code === "P" || code === "C");
           }
@@ -442,7 +451,16 @@ function describeCategoryMatrix(
 const NEW_KEY = encryptionKeyFor("matrix/rotated");
 const WHY = documentHash("matrix/why");
 const NOTES = documentHash("matrix/notes");
-const SIG_DEADLINE = 2n ** 40n;
+/**
+ * The purpose every open of the matrix is for: emergency treatment, the one purpose both paths serve (a
+ * break-glass read is for it only; the fixture's consent covers every purpose).
+ */
+const OPEN_PURPOSE = Purpose.Emergency;
+
+/** A signature deadline within the governance limit (7 days) of the next block. */
+async function sigDeadline(): Promise<bigint> {
+  return BigInt(await connection.networkHelpers.time.latest()) + 3600n;
+}
 
 /** The patient signs EIP-712 typed data over CareLedger's domain ("CareLedger", "1"), written out here. */
 async function signAsPatient(
@@ -459,43 +477,56 @@ async function signAsPatient(
   return f.patient.signTypedData(domain, types, message);
 }
 
-const signGrant = (f: MatrixFixture) =>
+const signGrant = (f: MatrixFixture, epoch: bigint, deadline: bigint) =>
   signAsPatient(
     f,
     {
       GrantConsent: [
         { name: "patient", type: "address" },
+        { name: "signer", type: "address" },
         { name: "grantee", type: "address" },
         { name: "categories", type: "uint16" },
         { name: "purposes", type: "uint8" },
         { name: "expiresAt", type: "uint40" },
+        { name: "epoch", type: "uint32" },
         { name: "nonce", type: "uint256" },
         { name: "deadline", type: "uint256" },
       ],
     },
     {
       patient: f.patient.address,
+      signer: f.patient.address,
       grantee: f.fresh.address,
       categories: CategoryMask.ALL,
       purposes: PurposeMask.ALL,
       expiresAt: f.expiresAt,
+      epoch,
       nonce: 0,
-      deadline: SIG_DEADLINE,
+      deadline,
     },
   );
 
-const signRevoke = (f: MatrixFixture) =>
+const signRevoke = (f: MatrixFixture, epoch: bigint, deadline: bigint) =>
   signAsPatient(
     f,
     {
       RevokeConsent: [
         { name: "patient", type: "address" },
+        { name: "signer", type: "address" },
         { name: "grantee", type: "address" },
+        { name: "epoch", type: "uint32" },
         { name: "nonce", type: "uint256" },
         { name: "deadline", type: "uint256" },
       ],
     },
-    { patient: f.patient.address, grantee: f.doctor.address, nonce: 0, deadline: SIG_DEADLINE },
+    {
+      patient: f.patient.address,
+      signer: f.patient.address,
+      grantee: f.doctor.address,
+      epoch,
+      nonce: 0,
+      deadline,
+    },
   );
 
 const SINGLE_ROWS: Record<keyof typeof SINGLE, Row> = {
@@ -594,8 +625,10 @@ const SINGLE_ROWS: Record<keyof typeof SINGLE, Row> = {
     }),
   },
   grantWithSig: {
-    send: async (c) =>
-      c.f.ledger
+    send: async (c) => {
+      const epoch = (await c.f.ledger.consentOf(c.f.patient.address, c.f.fresh.address)).epoch;
+      const deadline = await sigDeadline();
+      return c.f.ledger
         .connect(c.actor)
         .grantWithSig(
           c.f.patient.address,
@@ -603,28 +636,34 @@ const SINGLE_ROWS: Record<keyof typeof SINGLE, Row> = {
           CategoryMask.ALL,
           PurposeMask.ALL,
           c.f.expiresAt,
+          epoch,
           0,
-          SIG_DEADLINE,
+          deadline,
           c.f.patient.address,
-          await signGrant(c.f),
-        ),
+          await signGrant(c.f, epoch, deadline),
+        );
+    },
     success: (c) => ({
       event: "ConsentRelayed",
       args: [c.f.patient.address, c.f.patient.address, c.actor.address, 0],
     }),
   },
   revokeWithSig: {
-    send: async (c) =>
-      c.f.ledger
+    send: async (c) => {
+      const epoch = (await c.f.ledger.consentOf(c.f.patient.address, c.f.doctor.address)).epoch;
+      const deadline = await sigDeadline();
+      return c.f.ledger
         .connect(c.actor)
         .revokeWithSig(
           c.f.patient.address,
           c.f.doctor.address,
+          epoch,
           0,
-          SIG_DEADLINE,
+          deadline,
           c.f.patient.address,
-          await signRevoke(c.f),
-        ),
+          await signRevoke(c.f, epoch, deadline),
+        );
+    },
     success: (c) => ({
       event: "ConsentRelayed",
       args: [c.f.patient.address, c.f.patient.address, c.actor.address, 0],

@@ -16,6 +16,7 @@ import {
   type ConsentedRecordsFixture,
   deployConsentedRecordsFixture,
   documentHash,
+  recordIdOf,
 } from "../helpers/fixtures.js";
 
 const connection = await network.create();
@@ -29,14 +30,15 @@ async function auditedHistoryFixture(): Promise<ConsentedRecordsFixture> {
   const f = await loadFixture(deployConsentedRecordsFixture);
   const other = documentHash("audit/other-patient-labs");
   await f.ledger.connect(f.otherPatient).anchorRecord(f.otherPatient.address, Category.Labs, other);
+  const otherId = recordIdOf(f.otherPatient.address, other);
   await f.ledger.connect(f.doctor).openRecord(f.records[Category.Labs], Purpose.Treatment);
   await f.ledger.connect(f.patient).openRecord(f.records[Category.MentalHealth], Purpose.Research);
-  await f.ledger.connect(f.doctor).openRecord(other, Purpose.Treatment);
+  await f.ledger.connect(f.doctor).openRecord(otherId, Purpose.Treatment);
   await f.ledger.connect(f.responder).breakGlass(f.patient.address, WHY, 600);
   await f.ledger.connect(f.responder).openRecord(f.records[Category.Vitals], Purpose.Emergency);
   await f.ledger.connect(f.nurse).openRecord(f.records[Category.Medications], Purpose.Treatment);
   await f.ledger.connect(f.auditor).reviewBreakGlass(1, ReviewVerdict.Justified, NOTES);
-  await f.ledger.connect(f.otherPatient).openRecord(other, Purpose.Operations);
+  await f.ledger.connect(f.otherPatient).openRecord(otherId, Purpose.Operations);
   return f;
 }
 

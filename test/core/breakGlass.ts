@@ -17,6 +17,7 @@ import {
   type ConsentedRecordsFixture,
   deployConsentedRecordsFixture,
   documentHash,
+  recordIdOf,
 } from "../helpers/fixtures.js";
 
 const connection = await network.create();
@@ -60,21 +61,24 @@ describe("BreakGlass", function () {
         expect(await f.ledger.breakGlassWindowOf(f.patient.address, caller.address)).to.deep.equal([
           1n,
           BigInt(t + WINDOW),
+          BigInt(t),
         ]);
       });
     }
 
-    it("accepts exactly the max duration, and a new break-glass replaces the window with a new incident", async function () {
+    it("accepts exactly the max duration; a new break-glass in an open window continues it, capped from its start", async function () {
       const { ledger, responder, patient, openedAt } = await brokenGlassFixture();
       const t = await pinNextTimestamp(connection);
+      const cap = openedAt + BREAK_GLASS_MAX_DURATION;
       await expect(
         ledger.connect(responder).breakGlass(patient.address, WHY, BREAK_GLASS_MAX_DURATION),
       )
         .to.emit(ledger, "BreakGlassDeclared")
-        .withArgs(2, patient.address, responder.address, WHY, t, t + BREAK_GLASS_MAX_DURATION);
+        .withArgs(2, patient.address, responder.address, WHY, t, cap);
       expect(await ledger.breakGlassWindowOf(patient.address, responder.address)).to.deep.equal([
         2n,
-        BigInt(t + BREAK_GLASS_MAX_DURATION),
+        BigInt(cap),
+        BigInt(openedAt),
       ]);
       expect((await ledger.incidentOf(1)).expiresAt).to.equal(openedAt + WINDOW);
     });
@@ -145,10 +149,13 @@ describe("BreakGlass", function () {
       await expectOpened(connection, f.ledger, f.responder, id, Purpose.Emergency, bg);
     });
 
-    it("is independent of purpose: any purpose opens through the window", async function () {
+    it("is for the emergency purpose only: any other purpose is refused through the window", async function () {
       const f = await brokenGlassFixture();
       expect(
         await f.ledger.canOpen(f.records[Category.Labs], f.responder.address, Purpose.Research),
+      ).to.equal(AccessPath.None);
+      expect(
+        await f.ledger.canOpen(f.records[Category.Labs], f.responder.address, Purpose.Emergency),
       ).to.equal(AccessPath.BreakGlass);
     });
 
@@ -169,7 +176,11 @@ describe("BreakGlass", function () {
       await f.ledger
         .connect(f.otherPatient)
         .anchorRecord(f.otherPatient.address, Category.Vitals, other);
-      await expect(f.ledger.connect(f.responder).openRecord(other, Purpose.Emergency))
+      await expect(
+        f.ledger
+          .connect(f.responder)
+          .openRecord(recordIdOf(f.otherPatient.address, other), Purpose.Emergency),
+      )
         .to.be.revertedWithCustomError(f.ledger, "NoBreakGlassWindow")
         .withArgs(f.otherPatient.address, f.responder.address);
     });
@@ -200,7 +211,7 @@ describe("BreakGlass", function () {
       );
       await f.ledger.connect(f.patient).revokeConsent(f.doctor.address);
       const bg = AccessPath.BreakGlass;
-      await expectOpened(connection, f.ledger, f.doctor, id, Purpose.Treatment, bg);
+      await expectOpened(connection, f.ledger, f.doctor, id, Purpose.Emergency, bg);
     });
 
     it("a doctor whose window closed and who holds no consent gets the consent reason (ConsentMissing)", async function () {
@@ -301,7 +312,7 @@ describe("BreakGlass", function () {
         .withArgs(1, f.patient.address, f.responder.address, t);
       expect(
         await f.ledger.breakGlassWindowOf(f.patient.address, f.responder.address),
-      ).to.deep.equal([1n, BigInt(t)]);
+      ).to.deep.equal([1n, BigInt(t), BigInt(f.openedAt)]);
       await expect(f.ledger.connect(f.responder).openRecord(labs, Purpose.Emergency))
         .to.be.revertedWithCustomError(f.ledger, "NoBreakGlassWindow")
         .withArgs(f.patient.address, f.responder.address);
@@ -314,7 +325,7 @@ describe("BreakGlass", function () {
       ).not.to.emit(f.ledger, "BreakGlassWindowClosed");
       expect(
         await f.ledger.breakGlassWindowOf(f.patient.address, f.responder.address),
-      ).to.deep.equal([1n, BigInt(f.openedAt + WINDOW)]);
+      ).to.deep.equal([1n, BigInt(f.openedAt + WINDOW), BigInt(f.openedAt)]);
       expect(
         await f.ledger.canOpen(f.records[Category.Labs], f.responder.address, Purpose.Emergency),
       ).to.equal(AccessPath.BreakGlass);
@@ -396,7 +407,7 @@ describe("BreakGlass", function () {
       const f = await loadFixture(deployConsentedRecordsFixture);
       expect(
         await f.ledger.breakGlassWindowOf(f.patient.address, f.responder.address),
-      ).to.deep.equal([0n, 0n]);
+      ).to.deep.equal([0n, 0n, 0n]);
       expect(await f.ledger.incidentOf(1)).to.deep.equal([ZeroAddress, 0n, 0n, 0n, ZeroAddress]);
       expect(await f.ledger.incidentCount()).to.equal(0);
     });

@@ -18,6 +18,7 @@ import { inOneBlock, pinNextTimestamp, revertDataOf } from "../helpers/chain.js"
 import {
   type CareLedgerFixture,
   contentHash,
+  recordIdOf,
   deployCareLedgerFixture,
   deployConsentedRecordsFixture,
 } from "../helpers/fixtures.js";
@@ -89,6 +90,7 @@ describe("ConsentRegistry", function () {
         BigInt(PurposeMask.TREATMENT),
         BigInt(expiresAt),
         BigInt(t),
+        1n, // epoch: one direct change
       ]);
     });
 
@@ -115,6 +117,7 @@ describe("ConsentRegistry", function () {
         BigInt(PurposeMask.PAYMENT),
         BigInt(expiresAt - 5),
         BigInt(t),
+        2n, // epoch: two direct grants
       ]);
     });
 
@@ -194,6 +197,7 @@ describe("ConsentRegistry", function () {
           BigInt(purposes),
           BigInt(expiresAt),
           BigInt(grantedAt),
+          2n, // epoch: grant, then the narrowing
         ]);
       });
     }
@@ -278,6 +282,7 @@ describe("ConsentRegistry", function () {
         BigInt(TREATMENT_AND_RESEARCH),
         BigInt(later),
         BigInt(grantedAt),
+        2n, // epoch: grant, then the extension
       ]);
       await time.increaseTo(expiresAt + 10);
       expect(
@@ -341,6 +346,7 @@ describe("ConsentRegistry", function () {
         0n,
         0n,
         0n,
+        2n, // epoch kept past the revocation: older signatures stay void
       ]);
       expect(
         await ledger.hasAccess(patient.address, doctor.address, Category.Labs, Purpose.Treatment),
@@ -511,6 +517,7 @@ describe("ConsentRegistry", function () {
         0n,
         0n,
         0n,
+        0n, // epoch
       ]);
     });
 

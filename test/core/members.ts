@@ -21,10 +21,11 @@ import {
   deployConsentedRecordsFixture,
   documentHash,
   encryptionKeyFor,
+  recordIdOf,
 } from "../helpers/fixtures.js";
 
 const connection = await network.create();
-const { loadFixture } = connection.networkHelpers;
+const { loadFixture, time } = connection.networkHelpers;
 
 const NEW_KEY = encryptionKeyFor("rotated");
 const UNKNOWN_ORG = 99;
@@ -146,14 +147,7 @@ describe("MemberRegistry", function () {
           .to.emit(ledger, "MemberOnboarded")
           .withArgs(account, role, CLINIC_ORG_ID, 9, key, registrar.address);
         const [member, storedKey] = await ledger.memberOf(account);
-        expect(member).to.deep.equal([
-          BigInt(role),
-          true,
-          9n,
-          BigInt(CLINIC_ORG_ID),
-          BigInt(t),
-          0n,
-        ]);
+        expect(member).to.deep.equal([BigInt(role), true, 9n, BigInt(CLINIC_ORG_ID), BigInt(t)]);
         expect(storedKey).to.equal(key);
         expect(await ledger.memberAt(9)).to.equal(account);
         expect(await ledger.memberCount()).to.equal(9);
@@ -287,7 +281,7 @@ describe("MemberRegistry", function () {
         .withArgs(deactivatedDoctor.address, false);
     });
 
-    it("deactivation takes effect at once in every check, and reactivation restores access", async function () {
+    it("deactivation takes effect at once in every check; reactivation restores the member, not its old consent", async function () {
       const f = await loadFixture(deployConsentedRecordsFixture);
       const { ledger, registrar, doctor, patient } = f;
       const labs = f.records[Category.Labs];
@@ -320,6 +314,16 @@ describe("MemberRegistry", function () {
 
       await ledger.connect(registrar).setMemberActive(doctor.address, true);
       expect(await ledger.canOpen(labs, doctor.address, Purpose.Treatment)).to.equal(
+        AccessPath.None,
+      );
+      await expect(
+        ledger.connect(doctor).openRecord(labs, Purpose.Treatment),
+      ).to.be.revertedWithCustomError(ledger, "ConsentPredatesStanding");
+      // The patient consents again, to the reactivated doctor.
+      await ledger
+        .connect(patient)
+        .grantConsent(doctor.address, 0x1ff, 0x1f, (await time.latest()) + 24 * 3600);
+      expect(await ledger.canOpen(labs, doctor.address, Purpose.Treatment)).to.equal(
         AccessPath.Consent,
       );
       await expect(ledger.connect(doctor).openRecord(labs, Purpose.Treatment)).to.emit(
@@ -328,7 +332,7 @@ describe("MemberRegistry", function () {
       );
     });
 
-    it("a deactivated patient can no longer grant, narrow or extend, nor be broken-glass on", async function () {
+    it("a deactivated patient can no longer grant, narrow, extend or anchor, nor be broken-glass on", async function () {
       const f = await loadFixture(deployConsentedRecordsFixture);
       const { ledger, registrar, patient, doctor, nurse, responder } = f;
       await ledger.connect(registrar).setMemberActive(patient.address, false);
@@ -336,7 +340,6 @@ describe("MemberRegistry", function () {
         () => ledger.connect(patient).grantConsent(nurse.address, 1, 1, f.consentExpiresAt),
         () => ledger.connect(patient).narrowConsent(doctor.address, 1, 1),
         () => ledger.connect(patient).extendConsent(doctor.address, f.consentExpiresAt + 1),
-        () => ledger.connect(patient).openRecord(f.records[Category.Labs], Purpose.Treatment),
         () =>
           ledger.connect(patient).anchorRecord(patient.address, Category.Labs, documentHash("p")),
         () => ledger.connect(responder).breakGlass(patient.address, documentHash("why"), 60),
@@ -350,7 +353,7 @@ describe("MemberRegistry", function () {
   });
 
   describe("changeMemberRole", function () {
-    it("moves a staff member to another staff role, emits MemberRoleChanged, and the new policy applies at once", async function () {
+    it("moves a staff member to another staff role, emits MemberRoleChanged; the new policy applies at once, to consent given from then on", async function () {
       const f = await loadFixture(deployConsentedRecordsFixture);
       const { ledger, registrar, nurse } = f;
       const notes = f.records[Category.ClinicalNotes];
@@ -361,6 +364,12 @@ describe("MemberRegistry", function () {
         .to.emit(ledger, "MemberRoleChanged")
         .withArgs(nurse.address, Role.Nurse, Role.Doctor, registrar.address);
       expect((await ledger.memberOf(nurse.address))[0].role).to.equal(Role.Doctor);
+      await expect(
+        ledger.connect(nurse).openRecord(notes, Purpose.Treatment),
+      ).to.be.revertedWithCustomError(ledger, "ConsentPredatesStanding");
+      await ledger
+        .connect(f.patient)
+        .grantConsent(nurse.address, 0x17f, 0x01, (await time.latest()) + 24 * 3600);
       await expect(ledger.connect(nurse).openRecord(notes, Purpose.Treatment)).to.emit(
         ledger,
         "RecordOpened",
@@ -372,14 +381,14 @@ describe("MemberRegistry", function () {
       const [before, key] = await ledger.memberOf(deactivatedDoctor.address);
       await ledger.connect(registrar).changeMemberRole(deactivatedDoctor.address, Role.Auditor);
       const [after, keyAfter] = await ledger.memberOf(deactivatedDoctor.address);
-      expect(after).to.deep.equal([
+      expect(after.slice(0, 4)).to.deep.equal([
         BigInt(Role.Auditor),
         before.active,
         before.id,
         before.orgId,
-        before.since,
-        before.nonce,
       ]);
+      // A new standing: consent given to the account in its old role stays inert.
+      expect(after.since).to.be.greaterThan(before.since);
       expect(keyAfter).to.equal(key);
     });
 
@@ -462,7 +471,7 @@ describe("MemberRegistry", function () {
     it("memberOf a non-member is all zero with role None", async function () {
       const { ledger, outsider } = await loadFixture(deployCareLedgerFixture);
       const [member, key] = await ledger.memberOf(outsider.address);
-      expect(member).to.deep.equal([0n, false, 0n, 0n, 0n, 0n]);
+      expect(member).to.deep.equal([0n, false, 0n, 0n, 0n]);
       expect(key).to.equal(ZeroHash);
     });
 

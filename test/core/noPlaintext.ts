@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { type ParamType, hexlify, keccak256, toUtf8Bytes } from "ethers";
 import { network } from "hardhat";
 import { Category, Purpose, ReviewVerdict } from "../helpers/constants.js";
-import { deployConsentedRecordsFixture } from "../helpers/fixtures.js";
+import { deployConsentedRecordsFixture, recordIdOf } from "../helpers/fixtures.js";
 
 const connection = await network.create();
 const { ethers } = connection;
@@ -65,14 +65,15 @@ describe("Invariant: no plaintext health data on chain", function () {
     const notesHash = keccak256(toUtf8Bytes(REVIEW_NOTES));
     const amendedId = keccak256(toUtf8Bytes(`${RECORD_JSON} amended`));
 
+    const anchoredId = recordIdOf(f.patient.address, recordId);
     const sent = [
       await f.ledger.connect(f.doctor).anchorRecord(f.patient.address, Category.Labs, recordId),
-      await f.ledger.connect(f.doctor).openRecord(recordId, Purpose.Treatment),
+      await f.ledger.connect(f.doctor).openRecord(anchoredId, Purpose.Treatment),
       await f.ledger.connect(f.responder).breakGlass(f.patient.address, justificationHash, 600),
-      await f.ledger.connect(f.responder).openRecord(recordId, Purpose.Emergency),
+      await f.ledger.connect(f.responder).openRecord(anchoredId, Purpose.Emergency),
       await f.ledger.connect(f.auditor).reviewBreakGlass(1, ReviewVerdict.Justified, notesHash),
-      await f.ledger.connect(f.doctor).amendRecord(recordId, amendedId),
-      await f.ledger.connect(f.doctor).markEnteredInError(amendedId),
+      await f.ledger.connect(f.doctor).amendRecord(anchoredId, amendedId),
+      await f.ledger.connect(f.doctor).markEnteredInError(recordIdOf(f.patient.address, amendedId)),
     ];
 
     const probes = leakProbes();

@@ -19,6 +19,7 @@ import {
   deployConsentedRecordsFixture,
   documentHash,
   encryptionKeyFor,
+  recordIdOf,
 } from "../helpers/fixtures.js";
 
 const connection = await network.create();
@@ -53,9 +54,10 @@ const BLOCKED: readonly PauseCase[] = [
       f.ledger.connect(f.patient).anchorRecord(f.patient.address, Category.Labs, NEW_LAB),
     event: "RecordAnchored",
     args: (f) => [
+      recordIdOf(f.patient.address, NEW_LAB),
+      f.patient.address,
+      f.patient.address,
       NEW_LAB,
-      f.patient.address,
-      f.patient.address,
       Category.Labs,
       connection.ethers.ZeroHash,
     ],
@@ -65,9 +67,10 @@ const BLOCKED: readonly PauseCase[] = [
     send: (f) => f.ledger.connect(f.doctor).anchorRecord(f.patient.address, Category.Labs, NEW_LAB),
     event: "RecordAnchored",
     args: (f) => [
-      NEW_LAB,
+      recordIdOf(f.patient.address, NEW_LAB),
       f.patient.address,
       f.doctor.address,
+      NEW_LAB,
       Category.Labs,
       connection.ethers.ZeroHash,
     ],
@@ -77,9 +80,10 @@ const BLOCKED: readonly PauseCase[] = [
     send: (f) => f.ledger.connect(f.doctor).amendRecord(f.records[Category.Labs], AMENDED_LAB),
     event: "RecordAnchored",
     args: (f) => [
-      AMENDED_LAB,
+      recordIdOf(f.patient.address, AMENDED_LAB),
       f.patient.address,
       f.doctor.address,
+      AMENDED_LAB,
       Category.Labs,
       f.records[Category.Labs],
     ],
@@ -146,6 +150,22 @@ const BLOCKED: readonly PauseCase[] = [
       1,
       1,
       f.consentExpiresAt,
+    ],
+  },
+  {
+    name: "onboardMember",
+    send: (f) =>
+      f.ledger
+        .connect(f.registrar)
+        .onboardMember(f.spare[0]!.address, Role.Nurse, HOSPITAL_ORG_ID, encryptionKeyFor("new")),
+    event: "MemberOnboarded",
+    args: (f) => [
+      f.spare[0]!.address,
+      Role.Nurse,
+      HOSPITAL_ORG_ID,
+      9,
+      encryptionKeyFor("new"),
+      f.registrar.address,
     ],
   },
 ];
@@ -234,23 +254,7 @@ const ALLOWED: readonly PauseCase[] = [
     args: (f) => [f.nurse.address, encryptionKeyFor("nurse/2")],
   },
   {
-    name: "onboardMember",
-    send: (f) =>
-      f.ledger
-        .connect(f.registrar)
-        .onboardMember(f.spare[0]!.address, Role.Nurse, HOSPITAL_ORG_ID, encryptionKeyFor("new")),
-    event: "MemberOnboarded",
-    args: (f) => [
-      f.spare[0]!.address,
-      Role.Nurse,
-      HOSPITAL_ORG_ID,
-      9,
-      encryptionKeyFor("new"),
-      f.registrar.address,
-    ],
-  },
-  {
-    name: "setMemberActive",
+    name: "setMemberActive (deactivating: cuts a key off)",
     send: (f) => f.ledger.connect(f.registrar).setMemberActive(f.nurse.address, false),
     event: "MemberStatusChanged",
     args: (f) => [f.nurse.address, false, f.registrar.address],
@@ -270,7 +274,7 @@ const ALLOWED: readonly PauseCase[] = [
 ];
 
 describe("Incident pause", function () {
-  describe("blocks anchoring, amending, marking in error, granting and extending", function () {
+  describe("blocks anchoring, amending, marking in error, granting, extending and onboarding", function () {
     for (const c of BLOCKED) {
       it(`${c.name} reverts with EnforcedPause while paused and works after unpause`, async function () {
         const f = await pausedFixture();

@@ -17,6 +17,8 @@ import {
   MEMBER_NAMES,
   type ConsentedRecordsFixture,
   contentHash,
+  perCategoryHash,
+  recordIdOf,
   deployCareLedgerFixture,
   deployConsentedRecordsFixture,
 } from "../helpers/fixtures.js";
@@ -129,10 +131,11 @@ describe("RecordRegistry", function () {
     it("the patient anchors a record: stored, and RecordAnchored emitted with no predecessor", async function () {
       const { ledger, patient } = await loadFixture(deployCareLedgerFixture);
       const t = await pinNextTimestamp(connection);
+      const id = recordIdOf(patient.address, NEW);
       await expect(ledger.connect(patient).anchorRecord(patient.address, Category.Allergies, NEW))
         .to.emit(ledger, "RecordAnchored")
-        .withArgs(NEW, patient.address, patient.address, Category.Allergies, ZeroHash);
-      await expectRecord(ledger, NEW, {
+        .withArgs(id, patient.address, patient.address, NEW, Category.Allergies, ZeroHash);
+      await expectRecord(ledger, id, {
         patient: patient.address,
         author: patient,
         category: Category.Allergies,
@@ -144,10 +147,11 @@ describe("RecordRegistry", function () {
 
     it("a consented doctor anchors a record and is recorded as its author", async function () {
       const { ledger, patient, doctor } = await loadFixture(deployConsentedRecordsFixture);
+      const id = recordIdOf(patient.address, NEW);
       await expect(ledger.connect(doctor).anchorRecord(patient.address, Category.Labs, NEW))
         .to.emit(ledger, "RecordAnchored")
-        .withArgs(NEW, patient.address, doctor.address, Category.Labs, ZeroHash);
-      const [record, author] = await ledger.recordOf(NEW);
+        .withArgs(id, patient.address, doctor.address, NEW, Category.Labs, ZeroHash);
+      const [record, author] = await ledger.recordOf(id);
       expect(record.authorId).to.equal(MEMBER_NAMES.indexOf("doctor") + 1);
       expect(author).to.equal(doctor.address);
     });
@@ -201,17 +205,14 @@ describe("RecordRegistry", function () {
       ).to.be.revertedWithCustomError(ledger, "ZeroContentHash");
     });
 
-    it("reverts with RecordAlreadyAnchored for a hash anchored before, by anyone, for any patient", async function () {
+    it("reverts with RecordAlreadyAnchored for a hash anchored before for the same patient, by anyone", async function () {
       const f = await loadFixture(deployConsentedRecordsFixture);
       const labs = f.records[Category.Labs];
+      const hash = perCategoryHash("patient", Category.Labs);
       const attempts = [
-        () => f.ledger.connect(f.patient).anchorRecord(f.patient.address, Category.Labs, labs),
-        () => f.ledger.connect(f.patient).anchorRecord(f.patient.address, Category.Vitals, labs),
-        () => f.ledger.connect(f.doctor).anchorRecord(f.patient.address, Category.Labs, labs),
-        () =>
-          f.ledger
-            .connect(f.otherPatient)
-            .anchorRecord(f.otherPatient.address, Category.Labs, labs),
+        () => f.ledger.connect(f.patient).anchorRecord(f.patient.address, Category.Labs, hash),
+        () => f.ledger.connect(f.patient).anchorRecord(f.patient.address, Category.Vitals, hash),
+        () => f.ledger.connect(f.doctor).anchorRecord(f.patient.address, Category.Labs, hash),
       ];
       for (const attempt of attempts) {
         await expect(attempt())
@@ -220,9 +221,13 @@ describe("RecordRegistry", function () {
       }
       // a superseded version's hash stays taken
       await f.ledger.connect(f.patient).amendRecord(labs, V2);
-      await expect(f.ledger.connect(f.patient).anchorRecord(f.patient.address, Category.Labs, labs))
+      await expect(f.ledger.connect(f.patient).anchorRecord(f.patient.address, Category.Labs, hash))
         .to.be.revertedWithCustomError(f.ledger, "RecordAlreadyAnchored")
         .withArgs(labs);
+      // the same bytes under another patient are another record (ids belong to the patient)
+      await expect(
+        f.ledger.connect(f.otherPatient).anchorRecord(f.otherPatient.address, Category.Labs, hash),
+      ).to.emit(f.ledger, "RecordAnchored");
     });
 
     it("a doctor cannot anchor for an account that is not a patient (no one can consent for it)", async function () {
@@ -242,9 +247,10 @@ describe("RecordRegistry", function () {
       const v1 = f.records[Category.Labs];
       const [v1Before] = await ledger.recordOf(v1);
       const t = await pinNextTimestamp(connection);
+      const v2 = recordIdOf(patient.address, V2);
       await expect(ledger.connect(doctor).amendRecord(v1, V2))
         .to.emit(ledger, "RecordAnchored")
-        .withArgs(V2, patient.address, doctor.address, Category.Labs, v1);
+        .withArgs(v2, patient.address, doctor.address, V2, Category.Labs, v1);
       const [v1After, v1Author] = await ledger.recordOf(v1);
       expect(v1After).to.deep.equal([
         v1Before.patient,
@@ -254,7 +260,7 @@ describe("RecordRegistry", function () {
         v1Before.createdAt,
       ]);
       expect(v1Author).to.equal(patient.address);
-      await expectRecord(ledger, V2, {
+      await expectRecord(ledger, v2, {
         patient: patient.address,
         author: doctor,
         category: Category.Labs,
@@ -267,15 +273,17 @@ describe("RecordRegistry", function () {
     it("builds a version chain v1 <- v2 <- v3", async function () {
       const f = await loadFixture(deployConsentedRecordsFixture);
       const v1 = f.records[Category.Medications];
+      const v2 = recordIdOf(f.patient.address, V2);
+      const v3 = recordIdOf(f.patient.address, V3);
       await f.ledger.connect(f.doctor).amendRecord(v1, V2);
-      await expect(f.ledger.connect(f.nurse).amendRecord(V2, V3))
+      await expect(f.ledger.connect(f.nurse).amendRecord(v2, V3))
         .to.emit(f.ledger, "RecordAnchored")
-        .withArgs(V3, f.patient.address, f.nurse.address, Category.Medications, V2);
-      expect(await f.ledger.previousVersionOf(V3)).to.equal(V2);
-      expect(await f.ledger.previousVersionOf(V2)).to.equal(v1);
+        .withArgs(v3, f.patient.address, f.nurse.address, V3, Category.Medications, v2);
+      expect(await f.ledger.previousVersionOf(v3)).to.equal(v2);
+      expect(await f.ledger.previousVersionOf(v2)).to.equal(v1);
       expect(await f.ledger.previousVersionOf(v1)).to.equal(ZeroHash);
       const statuses = await Promise.all(
-        [v1, V2, V3].map(async (id) => (await f.ledger.recordOf(id))[0].status),
+        [v1, v2, v3].map(async (id) => (await f.ledger.recordOf(id))[0].status),
       );
       expect(statuses).to.deep.equal([
         BigInt(RecordStatus.Superseded),
@@ -311,10 +319,11 @@ describe("RecordRegistry", function () {
       await expect(
         f.ledger.connect(f.patient).amendRecord(labs, ZeroHash),
       ).to.be.revertedWithCustomError(f.ledger, "ZeroContentHash");
-      for (const taken of [labs, f.records[Category.Vitals]]) {
+      for (const category of [Category.Labs, Category.Vitals]) {
+        const taken = perCategoryHash("patient", category);
         await expect(f.ledger.connect(f.patient).amendRecord(labs, taken))
           .to.be.revertedWithCustomError(f.ledger, "RecordAlreadyAnchored")
-          .withArgs(taken);
+          .withArgs(f.records[category]);
       }
     });
   });
@@ -399,7 +408,9 @@ describe("RecordRegistry", function () {
       const f = await loadFixture(deployConsentedRecordsFixture);
       await f.ledger.connect(f.doctor).anchorRecord(f.patient.address, Category.Labs, NEW);
       await f.ledger.connect(f.registrar).setMemberActive(f.doctor.address, false);
-      expect((await f.ledger.recordOf(NEW))[1]).to.equal(f.doctor.address);
+      expect((await f.ledger.recordOf(recordIdOf(f.patient.address, NEW)))[1]).to.equal(
+        f.doctor.address,
+      );
     });
   });
 });

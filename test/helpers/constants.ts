@@ -138,5 +138,11 @@ export const HOSPITAL_ORG_ID = 1;
 export const CLINIC_ORG_ID = 2;
 /** Lifetime of the grants the fixtures give: 30 days. */
 export const CONSENT_LIFETIME = 30 * 24 * 60 * 60;
+/** Default `limits()` of a new deployment: signed-consent deadlines at most 7 days ahead. */
+export const MAX_SIGNATURE_LIFETIME = 7 * 24 * 60 * 60;
+/** Default `limits()`: consent at most 366 days from when it is given or extended. */
+export const MAX_CONSENT_DURATION = 366 * 24 * 60 * 60;
+/** Default `limits()`: a member breaks the glass 1 hour after onboarding, a role change or reactivation. */
+export const BREAK_GLASS_WARMUP = 60 * 60;
 /** One day in seconds. */
 export const ONE_DAY = 24 * 60 * 60;

@@ -8,12 +8,13 @@
  *   await f.ledger.connect(f.doctor).openRecord(id, Purpose.Treatment);
  */
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { id } from "ethers";
+import { AbiCoder, id, keccak256 } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 import type { CareLedger } from "../../typechain-types/index.js";
 import {
   ADMIN_TRANSFER_DELAY,
   BREAK_GLASS_MAX_DURATION,
+  BREAK_GLASS_WARMUP,
   CATEGORIES,
   CLINIC_ORG_ID,
   CONSENT_LIFETIME,
@@ -70,9 +71,14 @@ export function encryptionKeyFor(name: string): string {
   return id(`careledger.test.x25519:${name}`);
 }
 
-/** A stand-in for the hash of an encrypted record envelope; it becomes the record id. */
+/** A stand-in for the hash of an encrypted record envelope. */
 export function contentHash(label: string): string {
   return id(`careledger.test.envelope:${label}`);
+}
+
+/** The id of `patient`'s record version with envelope hash `hash`: `keccak256(abi.encode(patient, hash))`. */
+export function recordIdOf(patient: string, hash: string): string {
+  return keccak256(AbiCoder.defaultAbiCoder().encode(["address", "bytes32"], [patient, hash]));
 }
 
 /** A stand-in for a hash of an off-chain document (break-glass justification, review notes). */
@@ -147,6 +153,8 @@ export async function deployCareLedgerFixture(
   for (const name of MEMBER_NAMES) {
     if (!MEMBER_SPECS[name].active) await asRegistrar.setMemberActive(actors[name].address, false);
   }
+  // Past the break-glass warm-up of every member onboarded above.
+  await connection.networkHelpers.time.increase(BREAK_GLASS_WARMUP);
 
   return { connection, ledger, ...actors, actors, spare: signers.slice(ACTOR_NAMES.length) };
 }
@@ -191,6 +199,11 @@ export async function deployConsentedRecordsFixture(
   return { ...base, consentExpiresAt, records };
 }
 
+/** The envelope hash behind `anchorOnePerCategory(…, label)`'s record of `category`. */
+export function perCategoryHash(label: string, category: CategoryIndex): string {
+  return contentHash(`${label}/category-${category}/v1`);
+}
+
 /**
  * `author` anchors one record of `patient` per category (the patient themself by default), with content
  * hashes derived from `label`; returns the record ids by category index.
@@ -203,8 +216,9 @@ export async function anchorOnePerCategory(
 ): Promise<Record<CategoryIndex, string>> {
   const records = {} as Record<CategoryIndex, string>;
   for (const category of CATEGORIES) {
-    records[category] = contentHash(`${label}/category-${category}/v1`);
-    await ledger.connect(author).anchorRecord(patient.address, category, records[category]);
+    const hash = perCategoryHash(label, category);
+    records[category] = recordIdOf(patient.address, hash);
+    await ledger.connect(author).anchorRecord(patient.address, category, hash);
   }
   return records;
 }

@@ -22,6 +22,7 @@ import {
 import { CareLedger__factory } from "../../typechain-types/index.js";
 import type { SdkWorld } from "./world.js";
 import { deploySdkWorld, hashOf } from "./world.js";
+import { recordIdOf } from "../../src/sdk/recordId.js";
 
 const { ethers, networkHelpers } = await network.create();
 const careLedgerAbi = CareLedger__factory.createInterface();
@@ -53,6 +54,7 @@ async function auditedWorld(
     .grantConsent(w.doctor.address, all, purposeMask(Purpose.Treatment), now + 86_400);
   const lab2 = hashOf("lab of patient 2");
   await w.ledger.connect(w.patient2).anchorRecord(w.patient2.address, Category.Labs, lab2);
+  const lab2Id = recordIdOf(w.patient2.address, lab2);
 
   await w.ledger.connect(w.doctor).openRecord(w.lab, Purpose.Treatment);
   await w.ledger.connect(w.patient).openRecord(w.meds, Purpose.Treatment);
@@ -62,7 +64,7 @@ async function auditedWorld(
   await w.ledger.connect(w.responder).breakGlass(w.patient.address, hashOf("why"), 600);
   await w.ledger.connect(w.responder).openRecord(w.lab, Purpose.Emergency);
   await w.ledger.connect(w.auditor).reviewBreakGlass(1, ReviewVerdict.Unjustified, hashOf("notes"));
-  await w.ledger.connect(w.doctor).openRecord(lab2, Purpose.Treatment);
+  await w.ledger.connect(w.doctor).openRecord(lab2Id, Purpose.Treatment);
   return { ...w, lastBlock: await ethers.provider.getBlockNumber(), midHead, midBlock };
 }
 

@@ -24,6 +24,7 @@ import { AuditorClient } from "../../src/sdk/clients/auditor.js";
 import { ClinicianClient } from "../../src/sdk/clients/clinician.js";
 import { PatientClient } from "../../src/sdk/clients/patient.js";
 import { Role } from "../../src/sdk/constants.js";
+import { BREAK_GLASS_WARMUP } from "../helpers/constants.js";
 import { deployCareLedger } from "../../src/sdk/deploy.js";
 import type { BlobStore } from "../../src/store/index.js";
 
@@ -97,6 +98,8 @@ export async function deployClientsWorld(connection: NetworkConnection): Promise
       publicKey: keys[name].publicKey,
     });
   }
+  // Past the break-glass warm-up of the members just onboarded.
+  await connection.networkHelpers.time.increase(BREAK_GLASS_WARMUP);
   return {
     ledger: deployment.contract,
     deploymentBlock: deployment.deploymentBlock,

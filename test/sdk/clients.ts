@@ -109,7 +109,7 @@ describe("SDK clients: encrypted records end to end", function () {
         ["author", w.signers.doctor.address],
         ["grantee", w.signers.nurse.address],
       ]);
-      const envelope = store.peek(created.recordId);
+      const envelope = store.peek(created.contentHash);
       expect(envelope.length).to.equal(created.envelopeSize);
       expect(inspectEnvelope(envelope).readers).to.have.members(
         ["patient", "doctor", "nurse"].map((n) => toHex(w.keys[n as "patient"].publicKey)),
@@ -250,7 +250,7 @@ describe("SDK clients: encrypted records end to end", function () {
           Category.Labs,
           labObservation(95),
         );
-        const path = store.pathFor(created.recordId);
+        const path = store.pathFor(created.contentHash);
         const original = await readFile(path);
         await chmod(path, 0o644);
         for (const [where, offset] of FLIPS) {
@@ -293,10 +293,10 @@ describe("SDK clients: encrypted records end to end", function () {
         expect(err, where).to.be.instanceOf(IntegrityError);
       }
       // A well-formed envelope the doctor can open, but not the one anchored under this id.
-      store.tamper = () => store.peek(b.recordId);
+      store.tamper = () => store.peek(b.contentHash);
       const swapped = await rejection(c.doctor.openRecord(a.recordId, Purpose.Treatment));
       expect(swapped).to.be.instanceOf(IntegrityError);
-      expect(swapped.message).to.include(b.recordId);
+      expect(swapped.message).to.include(b.contentHash);
     });
 
     it("a blob missing from the store is NotFoundError (after the audited open)", async function () {
@@ -306,7 +306,7 @@ describe("SDK clients: encrypted records end to end", function () {
       const empty = await connectClients(w, new SpyStore());
       const err = await rejection(empty.doctor.openRecord(created.recordId, Purpose.Treatment));
       expect(err).to.be.instanceOf(NotFoundError);
-      expect(err).to.include({ kind: "blob", id: created.recordId });
+      expect(err).to.include({ kind: "blob", id: created.contentHash });
       const trail = await c.auditor.verifyTrail();
       expect(trail.entries).to.have.length(1);
     });
@@ -426,7 +426,7 @@ describe("SDK clients: encrypted records end to end", function () {
         "{}",
       );
       expect(store.puts).to.equal(1);
-      expect(await store.has(meds.recordId)).to.equal(true);
+      expect(await store.has(meds.contentHash)).to.equal(true);
     });
   });
 
@@ -460,8 +460,8 @@ describe("SDK clients: encrypted records end to end", function () {
       const opened = await c.doctor2.openRecord(shared?.recordId ?? "", Purpose.Treatment);
       expect(opened.text()).to.equal(labObservation(95));
       // Sharing adds a key to the same ciphertext: the body bytes are unchanged.
-      const before = inspectEnvelope(store.peek(lab.recordId));
-      const after = inspectEnvelope(store.peek(shared?.recordId ?? ""));
+      const before = inspectEnvelope(store.peek(lab.contentHash));
+      const after = inspectEnvelope(store.peek(shared?.contentHash ?? ""));
       expect(after.readers).to.have.length(before.readers.length + 1);
       expect(after.bodyLength).to.equal(before.bodyLength);
       // Nothing left to share the second time.
@@ -491,7 +491,7 @@ describe("SDK clients: encrypted records end to end", function () {
 
       // The nurse reads the lab and keeps its data key (what a malicious client could do).
       expect((await c.nurse.openRecord(lab.recordId, Purpose.Treatment)).text()).to.equal(labBody);
-      const oldEnvelope = store.peek(lab.recordId);
+      const oldEnvelope = store.peek(lab.contentHash);
       const cachedKey = unwrapDataKeyByHand(oldEnvelope, w.keys.nurse.privateKey);
       expect(new TextDecoder().decode(decryptBodyByHand(oldEnvelope, cachedKey))).to.equal(labBody);
 
@@ -512,7 +512,7 @@ describe("SDK clients: encrypted records end to end", function () {
       for (const rotated of result.rotated) {
         expect(rotated.removedReaderKeys).to.deep.equal([nurseKey]);
         expect(accounts(rotated)).to.deep.equal([s.patient.address, s.doctor.address].sort());
-        expect(inspectEnvelope(store.peek(rotated.recordId)).readers).to.not.include(nurseKey);
+        expect(inspectEnvelope(store.peek(rotated.contentHash)).readers).to.not.include(nurseKey);
       }
       const newLab = result.rotated[0]?.recordId ?? "";
 
@@ -521,7 +521,7 @@ describe("SDK clients: encrypted records end to end", function () {
         await expectRevert(c.nurse.openRecord(version, Purpose.Treatment), "ConsentMissing");
       }
       // Off chain: the nurse's private key has no wrapped key in the new envelope …
-      const newEnvelope = store.peek(newLab);
+      const newEnvelope = store.peek(result.rotated[0]?.contentHash ?? "");
       expect(() => openEnvelope(newEnvelope, w.keys.nurse.privateKey)).to.throw(NotAReaderError);
       // … and the data key it cached opens nothing, whichever header it is bound to.
       expect(() => decryptBodyByHand(newEnvelope, cachedKey)).to.throw();
@@ -547,7 +547,7 @@ describe("SDK clients: encrypted records end to end", function () {
       if (next === undefined) throw new Error("the lab should have been rotated");
       expect(next.supersedes).to.equal(lab.recordId);
       expect(accounts(next)).to.deep.equal([s.patient.address, s.doctor2.address].sort());
-      expect(() => openEnvelope(store.peek(next.recordId), w.keys.doctor.privateKey)).to.throw(
+      expect(() => openEnvelope(store.peek(next.contentHash), w.keys.doctor.privateKey)).to.throw(
         NotAReaderError,
       );
       await expectRevert(c.doctor.openRecord(next.recordId, Purpose.Treatment), "ConsentMissing");
@@ -564,7 +564,7 @@ describe("SDK clients: encrypted records end to end", function () {
       const lab = await c.doctor.createRecord(s.patient.address, Category.Labs, labObservation(95));
       await c.patient.revokeConsent(s.doctor2.address);
       // A plain revocation stops opens on chain, but the envelope still holds doctor 2's key.
-      expect(inspectEnvelope(store.peek(lab.recordId)).readers).to.include(
+      expect(inspectEnvelope(store.peek(lab.contentHash)).readers).to.include(
         toHex(w.keys.doctor2.publicKey),
       );
 
@@ -585,7 +585,7 @@ describe("SDK clients: encrypted records end to end", function () {
       await grant(c, s.doctor.address, [Category.Labs, Category.Vitals]);
       const lost = await c.doctor.createRecord(s.patient.address, Category.Labs, "{}");
       const kept = await c.doctor.createRecord(s.patient.address, Category.Vitals, "{}");
-      store.drop(lost.recordId);
+      store.drop(lost.contentHash);
       const result = await c.patient.revokeAndRotate(s.doctor.address);
       expect(result.failed.map((f) => f.recordId)).to.deep.equal([lost.recordId]);
       expect(result.failed[0]?.error).to.be.instanceOf(NotFoundError);

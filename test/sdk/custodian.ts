@@ -35,6 +35,7 @@ import {
   type ReleaseLog,
   type ReleaseLogEntry,
 } from "../../src/sdk/clients/custodian.js";
+import { anchoredContentHash } from "../../src/sdk/recordId.js";
 import { JsonLinesReleaseLog } from "../../src/sdk/clients/custodian-fs.js";
 import {
   KEY_RELEASE_REFUSALS,
@@ -177,7 +178,7 @@ describe("SDK: break-glass key release (emergency key custodian)", function () {
       ["author", signers.doctor.address],
       ["custodian", undefined],
     ]);
-    const anchored = s.store.peek(lab.recordId);
+    const anchored = s.store.peek(lab.contentHash);
     expect(inspectEnvelope(anchored).readers).to.include(s.custodian.publicKey);
     // Without the custodian the responder holds no key: the audited open alone decrypts nothing.
     const window = await breakGlass(s);
@@ -342,6 +343,8 @@ describe("SDK: break-glass key release (emergency key custodian)", function () {
             await deployCareLedger(signers.outsider, { registrar: signers.outsider.address })
           ).contract;
           await rogue.registerOrganization(HOSPITAL);
+          // No break-glass warm-up on the rogue deployment: the responder breaks the glass at once.
+          await rogue.setLimits(7 * 24 * HOUR, 366 * 24 * HOUR, 0);
           await rogue.onboardMember(
             signers.responder.address,
             Role.EmergencyResponder,
@@ -356,7 +359,7 @@ describe("SDK: break-glass key release (emergency key custodian)", function () {
           );
           await rogue
             .connect(signers.patient)
-            .anchorRecord(signers.patient.address, Category.Labs, lab.recordId);
+            .anchorRecord(signers.patient.address, Category.Labs, lab.contentHash);
           await rogue
             .connect(signers.responder)
             .breakGlass(signers.patient.address, id("rogue"), HOUR);
@@ -458,7 +461,7 @@ describe("SDK: break-glass key release (emergency key custodian)", function () {
         "envelope-unavailable",
         async (s, lab) => {
           const request = await ownOpen(s, lab.recordId);
-          s.store.drop(lab.recordId);
+          s.store.drop(lab.contentHash);
           return request;
         },
       ],
@@ -640,7 +643,12 @@ describe("SDK: break-glass key release (emergency key custodian)", function () {
         const real = await s.custodian.release(request);
         return {
           ...real,
-          envelope: await alter(real.envelope, s.store.peek(normalize(request.recordId))),
+          envelope: await alter(
+            real.envelope,
+            s.store.peek(
+              (await anchoredContentHash(s.w.ledger, normalize(request.recordId))) ?? "",
+            ),
+          ),
         };
       },
     });
@@ -660,7 +668,7 @@ describe("SDK: break-glass key release (emergency key custodian)", function () {
         "body ciphertext swapped for another record's (same length)",
         ({ s, other }) =>
           (released) => {
-            const theirs = s.store.peek(other.recordId);
+            const theirs = s.store.peek(other.contentHash);
             // Both bodies have the same length: the ciphertext sits just before the 32-byte commitment.
             const n = inspectEnvelope(released).bodyLength + 16;
             const out = Uint8Array.from(released);
@@ -676,7 +684,7 @@ describe("SDK: break-glass key release (emergency key custodian)", function () {
         "a genuine release of another record (valid, opens with the responder's key)",
         ({ s, other, custodianKey }) =>
           () =>
-            addReader(s.store.peek(other.recordId), custodianKey, s.w.keys.responder.publicKey),
+            addReader(s.store.peek(other.contentHash), custodianKey, s.w.keys.responder.publicKey),
         /header differs/,
       ],
       [
@@ -716,8 +724,8 @@ describe("SDK: break-glass key release (emergency key custodian)", function () {
           Category.Labs,
           labObservation(96),
         );
-        expect(inspectEnvelope(s.store.peek(other.recordId)).bodyLength).to.equal(
-          inspectEnvelope(s.store.peek(lab.recordId)).bodyLength,
+        expect(inspectEnvelope(s.store.peek(other.contentHash)).bodyLength).to.equal(
+          inspectEnvelope(s.store.peek(lab.contentHash)).bodyLength,
         );
         await breakGlass(s);
         const err = await rejection(
@@ -737,7 +745,7 @@ describe("SDK: break-glass key release (emergency key custodian)", function () {
       const lab = await labRecord(s);
       const release = await s.custodian.release(await ownOpen(s, lab.recordId));
       const responderKey = toHex(s.w.keys.responder.publicKey);
-      const anchored = s.store.peek(lab.recordId);
+      const anchored = s.store.peek(lab.contentHash);
       expect(verifyReleasedCopy(lab.recordId, anchored, release.envelope, [responderKey])).to.equal(
         responderKey,
       );
@@ -832,7 +840,7 @@ describe("SDK: break-glass key release (emergency key custodian)", function () {
       if (rotated === undefined) throw new Error("the lab should have been rotated");
       expect(rotated.removedReaderKeys).to.deep.equal([toHex(keys.doctor.publicKey)]);
       expect(rotated.readers.map((r) => r.role)).to.have.members(["patient", "custodian"]);
-      const envelope = s.store.peek(rotated.recordId);
+      const envelope = s.store.peek(rotated.contentHash);
       expect(inspectEnvelope(envelope).readers).to.include(s.custodian.publicKey);
 
       // The revoked doctor: refused on chain, no key in the new envelope, and its consent-path open
@@ -860,7 +868,7 @@ describe("SDK: break-glass key release (emergency key custodian)", function () {
         "custodian",
       );
       const again = await s.doctor2.rotateRecord(shared.recordId);
-      expect(inspectEnvelope(s.store.peek(again.recordId)).readers).to.include(
+      expect(inspectEnvelope(s.store.peek(again.contentHash)).readers).to.include(
         s.custodian.publicKey,
       );
     });

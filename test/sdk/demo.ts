@@ -7,6 +7,7 @@ import { deployCareLedger } from "../../src/sdk/deploy.js";
 import { AccessDeniedError } from "../../src/sdk/errors.js";
 import { CareLedger__factory } from "../../typechain-types/index.js";
 import { AccessPath, Category, Purpose, Role } from "../../src/sdk/constants.js";
+import { recordIdOf } from "../../src/sdk/recordId.js";
 
 const { ethers } = await network.create();
 const signers = await ethers.getSigners();
@@ -68,7 +69,11 @@ describe("demo scenario (npm run demo)", function () {
     const result = await runDemo({ signers, log: silent, seal });
     expect(sealed.map((r) => r.category)).to.deep.equal([Category.Labs, Category.Medications]);
     expect(JSON.parse(sealed[0]?.body ?? "{}")).to.include({ resourceType: "Observation" });
-    expect([result.labRecordId, result.medicationRecordId]).to.deep.equal(hashes);
+    // Both records are patient 1's (the eighth signer): the ids are bound to the patient.
+    const patient1 = signers[7]?.address ?? "";
+    expect([result.labRecordId, result.medicationRecordId]).to.deep.equal(
+      hashes.map((h) => recordIdOf(patient1, h)),
+    );
   });
 
   it("fails loudly when a step that must succeed reverts", async function () {
@@ -112,8 +117,9 @@ describe("demo scenario (npm run demo)", function () {
       await contract.registerOrganization(1);
       await contract.onboardMember(clerk.address, Role.BillingClerk, 1, keccak256("0x01"));
       await contract.onboardMember(patient.address, Role.Patient, 0, keccak256("0x02"));
-      const record = keccak256("0x03");
-      await contract.connect(patient).anchorRecord(patient.address, Category.Labs, record);
+      const hash = keccak256("0x03");
+      await contract.connect(patient).anchorRecord(patient.address, Category.Labs, hash);
+      const record = recordIdOf(patient.address, hash);
       return { contract, clerk, patient, record };
     }
 

@@ -289,8 +289,9 @@ describe("SDK errors: decodeContractError", function () {
       Class: StateConflictError,
       errorName: "RecordAlreadyAnchored",
       code: "STATE_CONFLICT",
-      run: (w) => w.ledger.connect(w.patient).anchorRecord(w.patient.address, Category.Labs, w.lab),
-      args: (w) => ({ contentHash: w.lab }),
+      run: (w) =>
+        w.ledger.connect(w.patient).anchorRecord(w.patient.address, Category.Labs, w.labHash),
+      args: (w) => ({ recordId: w.lab }),
     },
     {
       title: "InvalidPurpose → InvalidContractArgumentError",

@@ -8,7 +8,9 @@ import { id } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 import type { CareLedger } from "../../typechain-types/index.js";
 import { Category, Role } from "../../src/sdk/constants.js";
+import { BREAK_GLASS_WARMUP } from "../helpers/constants.js";
 import { deployCareLedger } from "../../src/sdk/deploy.js";
+import { recordIdOf } from "../../src/sdk/recordId.js";
 
 export const HOSPITAL = 1;
 export const BREAK_GLASS_MAX = 4 * 60 * 60;
@@ -27,13 +29,15 @@ export interface SdkWorld {
   readonly patient: HardhatEthersSigner;
   readonly patient2: HardhatEthersSigner;
   readonly outsider: HardhatEthersSigner;
-  /** Labs record of `patient`. */
+  /** Labs record of `patient` (its id). */
   readonly lab: string;
+  /** The envelope hash the labs record was anchored with. */
+  readonly labHash: string;
   /** Medications record of `patient`. */
   readonly meds: string;
 }
 
-/** A stand-in content hash (the record id) for a label. */
+/** A stand-in content hash for a label. */
 export function hashOf(label: string): string {
   return id(`careledger.sdk-test:${label}`);
 }
@@ -84,11 +88,15 @@ export async function deploySdkWorld(connection: NetworkConnection): Promise<Sdk
     await asRegistrar.onboardMember(a[name].address, role, org, hashOf(`x25519:${name}`));
   }
   await asRegistrar.setMemberActive(a.formerDoctor.address, false);
+  // Past the break-glass warm-up of the members just onboarded.
+  await connection.networkHelpers.time.increase(BREAK_GLASS_WARMUP);
 
-  const lab = hashOf("lab");
-  const meds = hashOf("meds");
+  const labHash = hashOf("lab");
+  const medsHash = hashOf("meds");
   const asPatient = ledger.connect(a.patient);
-  await asPatient.anchorRecord(a.patient.address, Category.Labs, lab);
-  await asPatient.anchorRecord(a.patient.address, Category.Medications, meds);
-  return { ...a, ledger, deploymentBlock: deployment.deploymentBlock, lab, meds };
+  await asPatient.anchorRecord(a.patient.address, Category.Labs, labHash);
+  await asPatient.anchorRecord(a.patient.address, Category.Medications, medsHash);
+  const lab = recordIdOf(a.patient.address, labHash);
+  const meds = recordIdOf(a.patient.address, medsHash);
+  return { ...a, ledger, deploymentBlock: deployment.deploymentBlock, lab, labHash, meds };
 }

@@ -205,7 +205,8 @@ contract AccessPropertiesTest is CareLedgerFixture {
             windowOpen = Cast.T0 + duration > now_;
         }
         if (read & bit != 0 && consentCovers) return Cast.PATH_CONSENT;
-        if (emergency & bit != 0 && windowOpen) return Cast.PATH_BREAK_GLASS;
+        // A break-glass read is for the emergency purpose only.
+        if (emergency & bit != 0 && windowOpen && u == Cast.EMERGENCY) return Cast.PATH_BREAK_GLASS;
         return Cast.PATH_NONE;
     }
 
@@ -335,9 +336,9 @@ contract AccessPropertiesTest is CareLedgerFixture {
             ledger.grantConsent(other, 0x1F, 0x1F, end);
             vm.prank(Cast.PATIENT_2);
             ledger.grantConsent(other, 0x1F, 0x1F, end);
-            bytes32 id = keccak256(abi.encode("history", i));
+            bytes32 hash = keccak256(abi.encode("history", i));
             vm.prank(Cast.PATIENT_1);
-            ledger.anchorRecord(Cast.PATIENT_1, uint8(i % 7), id); // categories 0..6: the doctor reads them
+            bytes32 id = ledger.anchorRecord(Cast.PATIENT_1, uint8(i % 7), hash); // 0..6: the doctor reads them
             vm.prank(Cast.DOCTOR);
             ledger.openRecord(id, uint8(i % Cast.PURPOSE_COUNT));
             vm.prank(Cast.RESPONDER);

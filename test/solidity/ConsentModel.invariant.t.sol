@@ -33,7 +33,7 @@ contract ConsentModelInvariantTest is CareLedgerFixture {
 
     /// @notice The handler's operations (not `step`, which only serves the plain fuzz tests).
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        bytes4[] memory selectors = new bytes4[](14);
+        bytes4[] memory selectors = new bytes4[](15);
         selectors[0] = ConsentHandler.grant.selector;
         selectors[1] = ConsentHandler.narrow.selector;
         selectors[2] = ConsentHandler.extend.selector;
@@ -48,6 +48,7 @@ contract ConsentModelInvariantTest is CareLedgerFixture {
         selectors[11] = ConsentHandler.anchor.selector;
         selectors[12] = ConsentHandler.open.selector;
         selectors[13] = ConsentHandler.review.selector;
+        selectors[14] = ConsentHandler.setOrgActive.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector({addr: address(handler), selectors: selectors});
     }

@@ -65,8 +65,10 @@ export interface MemberInfo {
 
 /** A record version as anchored on chain. */
 export interface OnChainRecord {
-  /** The record version id = keccak256 of its envelope (lower-case hex). */
+  /** The record version id = `keccak256(abi.encode(patient, contentHash))` (lower-case hex). */
   readonly recordId: ContentHash;
+  /** keccak256 of the encrypted envelope: the blob store's key (from the `RecordAnchored` event). */
+  readonly contentHash: ContentHash;
   readonly patient: string;
   readonly category: Category;
   /** Who anchored this version. */
@@ -173,8 +175,11 @@ export abstract class LedgerClient {
     ]);
     const status = Number(r.status) as RecordStatus;
     if (status === 0) return undefined;
+    const [anchored] = await this.events(this.ledger.filters.RecordAnchored(id));
+    if (anchored === undefined) return undefined;
     return {
       recordId: id,
+      contentHash: normalizeContentHash(anchored.args.contentHash),
       patient: getAddress(r.patient),
       category: Number(r.category) as Category,
       author: getAddress(author),

@@ -23,6 +23,7 @@ import { toHex, type Hex } from "../../crypto/bytes.js";
 import { addReader, inspectEnvelope, type EnvelopeInfo } from "../../crypto/envelope.js";
 import { parseEnvelope, type EnvelopeParts } from "../../crypto/envelope-format.js";
 import { contentHash, normalizeContentHash, type ContentHash } from "../../crypto/hash.js";
+import { anchoredContentHash, recordIdOf } from "../recordId.js";
 import type { MemberKeyPair } from "../../crypto/keys.js";
 import type { BlobStore } from "../../store/blob-store.js";
 import type { AuditEntry, RecordOpenedEvent } from "../audit.js";
@@ -351,7 +352,12 @@ export class EmergencyKeyCustodian implements KeyReleaseService {
       throw refuse("record-not-anchored", `no record ${request.recordId} of ${open.patient}`);
     }
     const category = Number(record.category) as Category;
-    const envelope = await this.#fromStore(request.recordId, "the anchored envelope", refuse);
+    // The envelope hash comes from the anchoring event; it must give the record id with the patient.
+    const anchoredHash = await anchoredContentHash(this.ledger, request.recordId);
+    if (anchoredHash === undefined || recordIdOf(open.patient, anchoredHash) !== request.recordId) {
+      throw refuse("record-not-anchored", `no anchored envelope of record ${request.recordId}`);
+    }
+    const envelope = await this.#fromStore(anchoredHash, "the anchored envelope", refuse);
     let info: EnvelopeInfo;
     try {
       info = inspectEnvelope(envelope);

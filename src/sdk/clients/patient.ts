@@ -89,12 +89,19 @@ export class PatientClient extends RecordClient {
   /** The patient's record versions, from `RecordAnchored` events, with their status from `recordOf`. */
   async listRecords(options: ListRecordsOptions = {}): Promise<PatientRecord[]> {
     const logs = await this.events(this.ledger.filters.RecordAnchored(undefined, this.address));
+    // A version another one amends is not the latest, even when it stays current on chain (the patient's
+    // own version of a clinician's record is linked to it without superseding it).
+    const amended = new Set(logs.map((log) => log.args.supersedes.toLowerCase()));
     const out: PatientRecord[] = [];
     for (const log of logs) {
       if (options.category !== undefined && Number(log.args.category) !== options.category)
         continue;
       const record = await this.record(log.args.recordId);
-      if (options.currentOnly === true && record.status !== RecordStatus.Current) continue;
+      if (
+        options.currentOnly === true &&
+        (record.status !== RecordStatus.Current || amended.has(record.recordId))
+      )
+        continue;
       out.push({ ...record, blockNumber: log.blockNumber });
     }
     return out;

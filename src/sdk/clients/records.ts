@@ -21,6 +21,7 @@ import {
 } from "../../crypto/envelope.js";
 import { NotAReaderError } from "../../crypto/errors.js";
 import { contentHash, normalizeContentHash, type ContentHash } from "../../crypto/hash.js";
+import { recordIdOf } from "../recordId.js";
 import { encryptionKeyHex, type MemberKeyPair } from "../../crypto/keys.js";
 import type { BlobStore } from "../../store/blob-store.js";
 import { purposesInMask, RecordStatus, type Category } from "../constants.js";
@@ -85,8 +86,10 @@ export interface SealOptions {
 
 /** A record version the client anchored (create, amend, share, rotate). */
 export interface AnchoredRecord {
-  /** The new version's id = keccak256 of its envelope. */
+  /** The new version's id = `keccak256(abi.encode(patient, contentHash))`. */
   readonly recordId: ContentHash;
+  /** keccak256 of its envelope: the blob store's key. */
+  readonly contentHash: ContentHash;
   readonly patient: string;
   readonly category: Category;
   /** The version it supersedes (zero hash for a new record). */
@@ -254,14 +257,20 @@ export abstract class RecordClient extends LedgerClient {
   }
 
   /**
-   * Fetch the envelope of `record` from the store and check that it hashes to the record id.
+   * Fetch the envelope of `record` from the store and check that it hashes to the record's content hash,
+   * and that this hash and the record's patient give the record id.
    *
    * @throws NotFoundError when the store does not hold it; IntegrityError when its bytes differ.
    */
   protected async fetchEnvelope(record: OnChainRecord): Promise<Uint8Array> {
-    const envelope = await this.store.get(record.recordId);
+    if (recordIdOf(record.patient, record.contentHash) !== record.recordId) {
+      throw new IntegrityError(
+        `record ${record.recordId} is not patient ${record.patient}'s version of envelope ${record.contentHash}`,
+      );
+    }
+    const envelope = await this.store.get(record.contentHash);
     const actual = contentHash(envelope);
-    if (actual !== record.recordId) {
+    if (actual !== record.contentHash) {
       throw new IntegrityError(
         `the store returned a blob hashing to ${actual} for record ${record.recordId}; refusing it`,
       );
@@ -408,27 +417,27 @@ export abstract class RecordClient extends LedgerClient {
     readers: readonly RecordReader[],
     supersedes: ContentHash | undefined,
   ): Promise<AnchoredRecord> {
-    const recordId = contentHash(envelope);
+    const hash = contentHash(envelope);
+    const recordId = recordIdOf(patient, hash);
     const fn = supersedes === undefined ? "anchorRecord" : "amendRecord";
     await this.view(
       fn,
       supersedes === undefined
-        ? this.ledger.anchorRecord.staticCall(patient, category, recordId)
-        : this.ledger.amendRecord.staticCall(supersedes, recordId),
+        ? this.ledger.anchorRecord.staticCall(patient, category, hash)
+        : this.ledger.amendRecord.staticCall(supersedes, hash),
     );
     const stored = await this.store.put(envelope);
-    if (stored !== recordId) {
-      throw new IntegrityError(
-        `the store addressed the envelope as ${stored}, expected ${recordId}`,
-      );
+    if (stored !== hash) {
+      throw new IntegrityError(`the store addressed the envelope as ${stored}, expected ${hash}`);
     }
     const transaction = await this.send(fn, () =>
       supersedes === undefined
-        ? this.ledger.anchorRecord(patient, category, recordId)
-        : this.ledger.amendRecord(supersedes, recordId),
+        ? this.ledger.anchorRecord(patient, category, hash)
+        : this.ledger.amendRecord(supersedes, hash),
     );
     return {
       recordId,
+      contentHash: hash,
       patient: getAddress(patient),
       category,
       supersedes: supersedes ?? ZeroHash,

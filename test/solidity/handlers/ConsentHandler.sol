@@ -69,7 +69,13 @@ contract ConsentHandler is Assertions {
         // Mostly well-formed sets; one time in eight the raw (usually out-of-range) value.
         uint16 cats = categories >> 13 == 7 ? categories : categories & Cast.ALL_CATEGORIES;
         uint8 purps = purposes >> 5 == 7 ? purposes : purposes & Cast.ALL_PURPOSES;
-        uint40 end = expiry % 16 == 0 ? time : time + 1 + uint40((expiry >> 4) % 30 days);
+        // One time in sixteen no future, one in sixteen past the governance maximum.
+        uint40 end =
+            expiry % 16 == 0
+                ? time
+                : expiry % 16 == 1
+                    ? time + Cast.MAX_CONSENT_DURATION + 1
+                    : time + 1 + uint40((expiry >> 4) % 30 days);
         bool expected = model.grant(time, patient, grantee, cats, purps, end);
         (bool ok, ) = callAs(
             address(ledger),
@@ -141,13 +147,13 @@ contract ConsentHandler is Assertions {
         bool active = mode % 4 != 0;
         for (uint256 i = 0; active && i < Cast.ACTOR_COUNT; ++i) {
             address candidate = Cast.actor((who % Cast.ACTOR_COUNT) + i);
-            (bool member, bool isActive, ) = model.accounts(candidate);
+            (bool member, bool isActive, , ) = model.accounts(candidate);
             if (member && !isActive) {
                 account = candidate;
                 break;
             }
         }
-        bool expected = model.setActive(account, active);
+        bool expected = model.setActive(time, account, active);
         (bool ok, ) = callAs(
             address(ledger),
             Cast.REGISTRAR,
@@ -161,7 +167,7 @@ contract ConsentHandler is Assertions {
         vm.warp(time);
         address account = Cast.actor(who);
         uint8 r = role % (Cast.ROLE_COUNT + 1);
-        bool expected = model.changeRole(account, r);
+        bool expected = model.changeRole(time, account, r);
         (bool ok, ) = callAs(address(ledger), Cast.REGISTRAR, abi.encodeCall(ledger.changeMemberRole, (account, r)));
         _outcome("changeMemberRole", account, account, expected, ok);
         _checkSome(keccak256(abi.encode("role", who, role)));
@@ -201,8 +207,8 @@ contract ConsentHandler is Assertions {
         _outcome("breakGlass", patient, responder, expected, ok);
         if (ok) {
             BreakGlassWindow memory w = ledger.breakGlassWindowOf(patient, responder);
-            _expectEq("window length", patient, responder, d, w.expiresAt - time, d);
-            _expectLe("window <= max", patient, responder, w.expiresAt - time, maxWindow);
+            _expectEq("window end", patient, responder, d, w.expiresAt, model.windowEnd(patient, responder));
+            _expectLe("window <= max", patient, responder, w.expiresAt - w.startedAt, maxWindow);
             _markEnd(w.expiresAt);
         }
         _checkSome(keccak256(abi.encode("glass", who, whose, duration)));
@@ -236,6 +242,20 @@ contract ConsentHandler is Assertions {
         _outcome("setBreakGlassMaxDuration", address(0), address(0), expected, ok);
     }
 
+    /// @param mode suspends the staff's organisation one time in four, otherwise reinstates it
+    function setOrgActive(uint8 mode) public {
+        vm.warp(time);
+        bool active = mode % 4 != 0;
+        bool expected = model.setOrgActive(active);
+        (bool ok, ) = callAs(
+            address(ledger),
+            Cast.REGISTRAR,
+            abi.encodeCall(ledger.setOrganizationActive, (Cast.ORG, active))
+        );
+        _outcome("setOrganizationActive", address(0), address(0), expected, ok);
+        _checkSome(keccak256(abi.encode("org", mode)));
+    }
+
     /// @param mode pauses one time in four, otherwise unpauses (so the ledger is mostly unpaused)
     function setPaused(uint8 mode) public {
         vm.warp(time);
@@ -255,11 +275,19 @@ contract ConsentHandler is Assertions {
         address patient = _patientMostly(whose);
         address writer = who % 2 == 0 ? patient : _granteeMostly(who >> 1);
         uint8 c = category % (Cast.CATEGORY_COUNT + 1);
-        bytes32 id = keccak256(abi.encode("careledger.test.anchor", ++_anchorNonce));
-        bool expected = model.anchor(time, writer, patient, c, id);
-        (bool ok, ) = callAs(address(ledger), writer, abi.encodeCall(ledger.anchorRecord, (patient, c, id)));
+        bytes32 hash = keccak256(abi.encode("careledger.test.anchor", ++_anchorNonce));
+        bool expected = model.anchor(time, writer, patient, c, hash);
+        (bool ok, bytes memory ret) = callAs(
+            address(ledger),
+            writer,
+            abi.encodeCall(ledger.anchorRecord, (patient, c, hash))
+        );
         _outcome("anchorRecord", patient, writer, expected, ok);
-        if (ok) recordIds.push(id);
+        if (ok) {
+            bytes32 id = abi.decode(ret, (bytes32));
+            _expectEq("record id", patient, writer, 0, uint256(id), uint256(keccak256(abi.encode(patient, hash))));
+            recordIds.push(id);
+        }
         _checkSome(keccak256(abi.encode("anchor", who, whose, category)));
     }
 
@@ -281,7 +309,9 @@ contract ConsentHandler is Assertions {
             accessor = who % 4 == 3 ? Cast.actor(who >> 2) : Cast.staffOf(uint8(Cast.DOCTOR_ROLE + ((who >> 2) % 5)));
             (, address owner, ) = model.records(id);
             if (who % 8 == 7 && owner != address(0)) accessor = owner; // the patient themself
-            u = purpose % (Cast.PURPOSE_COUNT + 1); // PURPOSE_COUNT is refused
+            // One time in four the emergency purpose (the only one a break-glass window serves), otherwise any
+            // purpose or the invalid PURPOSE_COUNT.
+            u = purpose % 4 == 0 ? Cast.EMERGENCY : (purpose >> 2) % (Cast.PURPOSE_COUNT + 1);
         }
         (uint8 expectedPath, bytes4 expectedError) = model.openDecision(time, id, accessor, u);
         (bool ok, bytes memory ret) = callAs(address(ledger), accessor, abi.encodeCall(ledger.openRecord, (id, u)));
@@ -326,6 +356,7 @@ contract ConsentHandler is Assertions {
         else if (kind < 24) setBreakGlassMaxDuration(uint32(b));
         else if (kind < 26) setPaused(uint8(b));
         else if (kind < 28) anchor(a, b, uint8(c));
+        else if (kind == 31 && b % 2 == 0) setOrgActive(uint8(c));
         else open(a, b, uint8(c));
     }
 
@@ -435,6 +466,18 @@ contract ConsentHandler is Assertions {
         // The window ends when its incident does, or earlier once an auditor found it unjustified.
         if (w.expiresAt > inc.expiresAt)
             return _err("window past incident", patient, responder, w.incidentId, inc.expiresAt, w.expiresAt);
+        // However many declarations, a window never outlasts the hard cap from its first one.
+        if (w.expiresAt - w.startedAt > Cast.BREAK_GLASS_HARD_CAP) {
+            return
+                _err(
+                    "window > cap",
+                    patient,
+                    responder,
+                    w.incidentId,
+                    Cast.BREAK_GLASS_HARD_CAP,
+                    w.expiresAt - w.startedAt
+                );
+        }
         if (inc.expiresAt - inc.openedAt > Cast.BREAK_GLASS_HARD_CAP) {
             return
                 _err(

@@ -14,12 +14,14 @@ contract AccessModel {
         bool member;
         bool active;
         uint8 role;
+        uint40 since; // onboarding, the last role change or the last reactivation
     }
 
     struct Consent {
         uint16 categories;
         uint8 purposes;
         uint40 end; // exclusive; 0 = no consent stored
+        uint40 grantedAt; // live for the grantee only if after its `since`
     }
 
     struct Policy {
@@ -32,6 +34,7 @@ contract AccessModel {
         address patient;
         address responder;
         uint8 verdict; // 0 pending, 1 justified, 2 unjustified
+        uint40 openedAt;
     }
 
     struct RecordInfo {
@@ -44,18 +47,22 @@ contract AccessModel {
     mapping(uint8 role => Policy) public policies;
     mapping(address patient => mapping(address grantee => Consent)) internal _consents;
     mapping(address patient => mapping(address responder => uint40 end)) public windowEnd;
+    /// @notice When the first declaration of the current continuous window was made.
+    mapping(address patient => mapping(address responder => uint40 start)) public windowStart;
     mapping(address patient => mapping(address responder => uint64 id)) public windowIncident;
     mapping(uint64 id => IncidentInfo) public incidents;
     uint64 public incidentCount;
     mapping(bytes32 id => RecordInfo) public records;
     bool public paused;
+    /// @notice Whether the one organisation of the fixture's staff is active.
+    bool public orgActive = true;
     uint32 public maxWindow = Cast.BREAK_GLASS_MAX;
 
     constructor() {
-        accounts[Cast.PATIENT_1] = Account(true, true, Cast.PATIENT);
-        accounts[Cast.PATIENT_2] = Account(true, true, Cast.PATIENT);
+        accounts[Cast.PATIENT_1] = Account(true, true, Cast.PATIENT, Cast.ONBOARDED_AT);
+        accounts[Cast.PATIENT_2] = Account(true, true, Cast.PATIENT, Cast.ONBOARDED_AT);
         for (uint8 role = Cast.DOCTOR_ROLE; role < Cast.ROLE_COUNT; ++role) {
-            accounts[Cast.staffOf(role)] = Account(true, true, role);
+            accounts[Cast.staffOf(role)] = Account(true, true, role, Cast.ONBOARDED_AT);
         }
         // Default "minimum necessary" policies, from the brief (bit i = category i).
         policies[Cast.DOCTOR_ROLE] = Policy(0x17F, 0x17F, 0x17F); // all clinical, no billing
@@ -86,9 +93,10 @@ contract AccessModel {
         uint8 purpose
     ) public view returns (uint8 path, bytes4 reason) {
         Account memory a = accounts[accessor];
-        if (!a.member) return (Cast.PATH_NONE, IMemberRegistry.NotAMember.selector);
-        if (!a.active) return (Cast.PATH_NONE, IMemberRegistry.MemberInactive.selector);
-        if (a.role == Cast.PATIENT && accessor == patient) return (Cast.PATH_PATIENT, 0);
+        // A patient reads their own records even when deactivated.
+        if (a.member && a.role == Cast.PATIENT && accessor == patient) return (Cast.PATH_PATIENT, 0);
+        bytes4 inactive = _inactiveReason(a);
+        if (inactive != 0) return (Cast.PATH_NONE, inactive);
 
         Policy memory pol = policies[a.role];
         bool roleReads = _has(pol.read, category);
@@ -96,12 +104,18 @@ contract AccessModel {
         if (!roleReads && !roleEmergency) return (Cast.PATH_NONE, IAccessRules.CategoryNotAllowedForRole.selector);
 
         Consent memory c = _consents[patient][accessor];
-        bool consentCovers = c.end > time && _has(c.categories, category) && (c.purposes >> purpose) & 1 == 1;
+        bool consentCovers =
+            c.end > time && c.grantedAt > a.since && _has(c.categories, category) && (c.purposes >> purpose) & 1 == 1;
         if (roleReads && consentCovers) return (Cast.PATH_CONSENT, 0);
-        if (roleEmergency && windowEnd[patient][accessor] > time) return (Cast.PATH_BREAK_GLASS, 0);
+        if (roleEmergency && windowEnd[patient][accessor] > time) {
+            // Break-glass is for emergency treatment only.
+            if (purpose != Cast.EMERGENCY) return (Cast.PATH_NONE, IAccessRules.BreakGlassPurposeNotEmergency.selector);
+            return (Cast.PATH_BREAK_GLASS, 0);
+        }
         if (!roleReads) return (Cast.PATH_NONE, IAccessRules.NoBreakGlassWindow.selector);
         if (c.end == 0) return (Cast.PATH_NONE, IAccessRules.ConsentMissing.selector);
         if (c.end <= time) return (Cast.PATH_NONE, IAccessRules.ConsentExpired.selector);
+        if (c.grantedAt <= a.since) return (Cast.PATH_NONE, IAccessRules.ConsentPredatesStanding.selector);
         if (!_has(c.categories, category)) return (Cast.PATH_NONE, IAccessRules.CategoryNotConsented.selector);
         return (Cast.PATH_NONE, IAccessRules.PurposeNotConsented.selector);
     }
@@ -140,12 +154,12 @@ contract AccessModel {
     /// the category and who holds a live consent covering it for treatment, payment or operations.
     function mayWrite(uint40 time, address patient, address writer, uint8 category) public view returns (bool) {
         Account memory a = accounts[writer];
-        if (!a.member || !a.active) return false;
+        if (_inactiveReason(a) != 0) return false;
         if (a.role == Cast.PATIENT && writer == patient) return true;
         if (!_has(policies[a.role].write, category)) return false;
         Consent memory c = _consents[patient][writer];
         bool writePurpose = (c.purposes >> 0) & 1 == 1 || (c.purposes >> 1) & 1 == 1 || (c.purposes >> 2) & 1 == 1;
-        return c.end > time && _has(c.categories, category) && writePurpose;
+        return c.end > time && c.grantedAt > a.since && _has(c.categories, category) && writePurpose;
     }
 
     // ---------------------------------------------------------------- predicted mutations
@@ -164,8 +178,9 @@ contract AccessModel {
             grantee != address(0) &&
             grantee != patient &&
             _validSets(categories, purposes) &&
-            end > time;
-        if (ok) _consents[patient][grantee] = Consent(categories, purposes, end);
+            end > time &&
+            end <= time + Cast.MAX_CONSENT_DURATION;
+        if (ok) _consents[patient][grantee] = Consent(categories, purposes, end, time);
     }
 
     function narrow(
@@ -184,7 +199,12 @@ contract AccessModel {
 
     function extend(uint40 time, address patient, address grantee, uint40 end) external returns (bool ok) {
         Consent storage c = _consents[patient][grantee];
-        ok = !paused && _isActivePatient(patient) && c.end > time && end > c.end;
+        ok =
+            !paused &&
+            _isActivePatient(patient) &&
+            c.end > time &&
+            end > c.end &&
+            end <= time + Cast.MAX_CONSENT_DURATION;
         if (ok) c.end = end;
     }
 
@@ -194,9 +214,17 @@ contract AccessModel {
         if (ok) delete _consents[patient][grantee];
     }
 
-    function setActive(address account, bool active) external returns (bool ok) {
-        ok = accounts[account].member && accounts[account].active != active;
+    /// @dev Deactivating works while paused, reactivating does not and starts a new standing.
+    function setActive(uint40 time, address account, bool active) external returns (bool ok) {
+        ok = accounts[account].member && accounts[account].active != active && (!active || !paused);
         if (ok) accounts[account].active = active;
+        if (ok && active) accounts[account].since = time;
+    }
+
+    /// @dev Suspending works while paused, reinstating does not.
+    function setOrgActive(bool active) external returns (bool ok) {
+        ok = orgActive != active && (!active || !paused);
+        if (ok) orgActive = active;
     }
 
     function setPolicy(uint8 role, uint16 read, uint16 write, uint16 emergency) external returns (bool ok) {
@@ -205,11 +233,17 @@ contract AccessModel {
         if (ok) policies[role] = Policy(read, write, emergency);
     }
 
-    /// @dev Staff move between staff roles; patients stay patients.
-    function changeRole(address account, uint8 role) external returns (bool ok) {
+    /// @dev Staff move between staff roles, not while paused; patients stay patients. Starts a new standing.
+    function changeRole(uint40 time, address account, uint8 role) external returns (bool ok) {
         Account storage a = accounts[account];
-        ok = a.member && role > Cast.PATIENT && role < Cast.ROLE_COUNT && a.role != Cast.PATIENT && a.role != role;
-        if (ok) a.role = role;
+        ok =
+            !paused &&
+            a.member &&
+            role > Cast.PATIENT &&
+            role < Cast.ROLE_COUNT &&
+            a.role != Cast.PATIENT &&
+            a.role != role;
+        if (ok) (a.role, a.since) = (role, time);
     }
 
     function breakGlass(
@@ -220,29 +254,34 @@ contract AccessModel {
         uint32 duration
     ) external returns (bool ok) {
         Account memory a = accounts[responder];
+        // A declaration while the window is open continues it: the cap counts from its first declaration.
+        uint40 start = windowEnd[patient][responder] > time ? windowStart[patient][responder] : time;
+        uint40 end = time + duration;
+        if (end > start + maxWindow) end = start + maxWindow;
         ok =
-            a.member &&
-            a.active &&
+            _inactiveReason(a) == 0 &&
             policies[a.role].emergency != 0 &&
+            time >= a.since + Cast.BREAK_GLASS_WARMUP &&
             _isActivePatient(patient) &&
             justification != 0 &&
             duration != 0 &&
-            duration <= maxWindow;
+            duration <= maxWindow &&
+            end > time;
         if (ok) {
-            windowEnd[patient][responder] = time + duration;
+            windowEnd[patient][responder] = end;
+            windowStart[patient][responder] = start;
             windowIncident[patient][responder] = ++incidentCount;
-            incidents[incidentCount] = IncidentInfo(patient, responder, 0);
+            incidents[incidentCount] = IncidentInfo(patient, responder, 0, time);
         }
     }
 
     /// @dev An active auditor other than the responder reviews a pending incident once; an unjustified verdict
-    /// ends what is left of that incident's window.
+    /// on any incident of a window ends what is left of that window.
     function review(uint40 time, address auditor, uint64 id, uint8 verdict) external returns (bool ok) {
         Account memory a = accounts[auditor];
         IncidentInfo storage inc = incidents[id];
         ok =
-            a.member &&
-            a.active &&
+            _inactiveReason(a) == 0 &&
             a.role == Cast.AUDITOR_ROLE &&
             (verdict == 1 || verdict == 2) &&
             inc.patient != address(0) &&
@@ -252,7 +291,7 @@ contract AccessModel {
         inc.verdict = verdict;
         if (
             verdict == 2 &&
-            windowIncident[inc.patient][inc.responder] == id &&
+            inc.openedAt >= windowStart[inc.patient][inc.responder] &&
             windowEnd[inc.patient][inc.responder] > time
         ) {
             windowEnd[inc.patient][inc.responder] = time;
@@ -274,19 +313,29 @@ contract AccessModel {
         address writer,
         address patient,
         uint8 category,
-        bytes32 id
+        bytes32 contentHash
     ) external returns (bool ok) {
+        // The id belongs to the patient: the same envelope hash under another patient is another record.
+        bytes32 id = keccak256(abi.encode(patient, contentHash));
         ok =
             !paused &&
             patient != address(0) &&
             category < Cast.CATEGORY_COUNT &&
-            id != 0 &&
+            contentHash != 0 &&
             !records[id].exists &&
             mayWrite(time, patient, writer, category);
         if (ok) records[id] = RecordInfo(true, patient, category);
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /// @dev Why `a` may not act (`NotAMember`, `MemberInactive`, or `OrganizationInactive` for staff), or 0.
+    function _inactiveReason(Account memory a) private view returns (bytes4) {
+        if (!a.member) return IMemberRegistry.NotAMember.selector;
+        if (!a.active) return IMemberRegistry.MemberInactive.selector;
+        if (a.role != Cast.PATIENT && !orgActive) return IMemberRegistry.OrganizationInactive.selector;
+        return 0;
+    }
 
     function _isActivePatient(address account) private view returns (bool) {
         Account memory a = accounts[account];

@@ -6,13 +6,13 @@ import {Assertions} from "./Assertions.sol";
 import {Cast} from "./Cast.sol";
 import {vm} from "./Vm.sol";
 
-/// @notice Deploys CareLedger at `Cast.T0` with one organisation, both patients, one member of every staff role,
+/// @notice Deploys CareLedger at `Cast.ONBOARDED_AT` (one break-glass warm-up before `Cast.T0`) with one organisation, both patients, one member of every staff role,
 /// and one self-anchored record per patient and category (no consent, no break-glass, empty audit trail).
 abstract contract CareLedgerFixture is Assertions {
     CareLedger internal ledger;
 
     function _deployFixture() internal {
-        vm.warp(Cast.T0);
+        vm.warp(Cast.ONBOARDED_AT);
         ledger = new CareLedger(Cast.ADMIN, Cast.ADMIN_DELAY, Cast.REGISTRAR, Cast.BREAK_GLASS_MAX);
         vm.startPrank(Cast.REGISTRAR);
         ledger.registerOrganization(Cast.ORG);
@@ -26,10 +26,11 @@ abstract contract CareLedgerFixture is Assertions {
             address who = Cast.patient(p);
             vm.startPrank(who);
             for (uint8 c = 0; c < Cast.CATEGORY_COUNT; ++c) {
-                ledger.anchorRecord(who, c, Cast.recordId(who, c));
+                ledger.anchorRecord(who, c, Cast.contentHash(who, c));
             }
             vm.stopPrank();
         }
+        vm.warp(Cast.T0);
     }
 }
 

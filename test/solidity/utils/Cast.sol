@@ -22,6 +22,13 @@ library Cast {
     uint48 internal constant ADMIN_DELAY = 1 days;
     uint32 internal constant BREAK_GLASS_MAX = 4 hours;
     uint32 internal constant BREAK_GLASS_HARD_CAP = 24 hours;
+    /// @dev The fixture deploys and onboards one break-glass warm-up before `T0`, so every member may break the
+    /// glass and take consent from `T0` on.
+    uint40 internal constant ONBOARDED_AT = T0 - 1 hours;
+    // Default limits of a new deployment.
+    uint32 internal constant BREAK_GLASS_WARMUP = 1 hours;
+    uint32 internal constant MAX_CONSENT_DURATION = 366 days;
+    uint32 internal constant MAX_SIGNATURE_LIFETIME = 7 days;
 
     // Roles (uint8), categories and purposes, as in the brief.
     uint8 internal constant NONE = 0;
@@ -35,6 +42,7 @@ library Cast {
     uint8 internal constant CATEGORY_COUNT = 9;
     uint16 internal constant ALL_CATEGORIES = 0x1FF;
     uint8 internal constant PURPOSE_COUNT = 5;
+    uint8 internal constant EMERGENCY = 4;
     uint8 internal constant ALL_PURPOSES = 0x1F;
 
     // AccessPath (uint8).
@@ -63,8 +71,13 @@ library Cast {
         return staff[role - DOCTOR_ROLE];
     }
 
-    /// @notice Id (content hash) of the record of `category` that `who` anchored for themself in the fixture.
-    function recordId(address who, uint8 category) internal pure returns (bytes32) {
+    /// @notice Envelope hash of the record of `category` that `who` anchored for themself in the fixture.
+    function contentHash(address who, uint8 category) internal pure returns (bytes32) {
         return keccak256(abi.encode("careledger.test.record", who, category));
+    }
+
+    /// @notice Id of that record: `keccak256(abi.encode(who, contentHash))`.
+    function recordId(address who, uint8 category) internal pure returns (bytes32) {
+        return keccak256(abi.encode(who, contentHash(who, category)));
     }
 }
