@@ -50,6 +50,12 @@ const grantee = {
   format: "addressName",
   params: { types: ["eoa", "wallet"], sources: ["local", "ens"] },
 };
+const signer = {
+  path: "signer",
+  label: "Signed by",
+  format: "addressName",
+  params: { types: ["eoa", "wallet"], sources: ["local", "ens"] },
+};
 const deadline = {
   path: "deadline",
   label: "Signature valid until",
@@ -102,16 +108,17 @@ const descriptor = {
           },
           { path: "expiresAt", label: "Until", format: "date", params: { encoding: "timestamp" } },
           patient,
+          signer,
           deadline,
         ],
-        required: ["grantee", "categories", "purposes", "expiresAt", "patient"],
-        excluded: ["nonce"],
+        required: ["grantee", "categories", "purposes", "expiresAt", "patient", "signer"],
+        excluded: ["nonce", "epoch"],
       },
       RevokeConsent: {
         intent: "Stop sharing medical records",
-        fields: [grantee, patient, deadline],
-        required: ["grantee", "patient"],
-        excluded: ["nonce"],
+        fields: [grantee, patient, signer, deadline],
+        required: ["grantee", "patient", "signer"],
+        excluded: ["nonce", "epoch"],
       },
     },
   },

@@ -54,6 +54,19 @@ export const careLedgerAbi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "uint8", name: "purpose", type: "uint8" }],
+    name: "BreakGlassPurposeNotEmergency",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "account", type: "address" },
+      { internalType: "uint40", name: "readyAt", type: "uint40" },
+    ],
+    name: "BreakGlassWarmupPending",
+    type: "error",
+  },
+  {
     inputs: [
       { internalType: "address", name: "account", type: "address" },
       { internalType: "enum Role", name: "role", type: "uint8" },
@@ -94,6 +107,24 @@ export const careLedgerAbi = [
       { internalType: "address", name: "grantee", type: "address" },
     ],
     name: "ConsentNotFound",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "patient", type: "address" },
+      { internalType: "address", name: "accessor", type: "address" },
+      { internalType: "uint40", name: "grantedAt", type: "uint40" },
+      { internalType: "uint40", name: "since", type: "uint40" },
+    ],
+    name: "ConsentPredatesStanding",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "deadline", type: "uint256" },
+      { internalType: "uint256", name: "latest", type: "uint256" },
+    ],
+    name: "DeadlineTooFar",
     type: "error",
   },
   {
@@ -149,6 +180,14 @@ export const careLedgerAbi = [
   },
   { inputs: [], name: "EnforcedPause", type: "error" },
   { inputs: [], name: "ExpectedPause", type: "error" },
+  {
+    inputs: [
+      { internalType: "uint40", name: "expiresAt", type: "uint40" },
+      { internalType: "uint40", name: "limit", type: "uint40" },
+    ],
+    name: "ExpiryBeyondLimit",
+    type: "error",
+  },
   {
     inputs: [
       { internalType: "uint40", name: "expiresAt", type: "uint40" },
@@ -210,6 +249,15 @@ export const careLedgerAbi = [
   {
     inputs: [{ internalType: "address", name: "grantee", type: "address" }],
     name: "InvalidGrantee",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint32", name: "maxSignatureLifetime", type: "uint32" },
+      { internalType: "uint32", name: "maxConsentDuration", type: "uint32" },
+      { internalType: "uint32", name: "breakGlassWarmup", type: "uint32" },
+    ],
+    name: "InvalidLimits",
     type: "error",
   },
   {
@@ -344,6 +392,14 @@ export const careLedgerAbi = [
   },
   {
     inputs: [
+      { internalType: "bytes32", name: "recordId", type: "bytes32" },
+      { internalType: "uint32", name: "authorId", type: "uint32" },
+    ],
+    name: "PatientCannotChangeAuthoredRecord",
+    type: "error",
+  },
+  {
+    inputs: [
       { internalType: "address", name: "patient", type: "address" },
       { internalType: "address", name: "accessor", type: "address" },
       { internalType: "uint8", name: "purpose", type: "uint8" },
@@ -352,7 +408,7 @@ export const careLedgerAbi = [
     type: "error",
   },
   {
-    inputs: [{ internalType: "bytes32", name: "contentHash", type: "bytes32" }],
+    inputs: [{ internalType: "bytes32", name: "recordId", type: "bytes32" }],
     name: "RecordAlreadyAnchored",
     type: "error",
   },
@@ -367,6 +423,11 @@ export const careLedgerAbi = [
   {
     inputs: [{ internalType: "bytes32", name: "recordId", type: "bytes32" }],
     name: "RecordNotFound",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "account", type: "address" }],
+    name: "RegistrarSelfService",
     type: "error",
   },
   {
@@ -413,6 +474,14 @@ export const careLedgerAbi = [
       { internalType: "address", name: "recovered", type: "address" },
     ],
     name: "SignerMismatch",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint32", name: "epoch", type: "uint32" },
+      { internalType: "uint32", name: "currentEpoch", type: "uint32" },
+    ],
+    name: "StaleConsentEpoch",
     type: "error",
   },
   {
@@ -593,6 +662,17 @@ export const careLedgerAbi = [
   {
     anonymous: false,
     inputs: [
+      { indexed: false, internalType: "uint32", name: "maxSignatureLifetime", type: "uint32" },
+      { indexed: false, internalType: "uint32", name: "maxConsentDuration", type: "uint32" },
+      { indexed: false, internalType: "uint32", name: "breakGlassWarmup", type: "uint32" },
+      { indexed: true, internalType: "address", name: "admin", type: "address" },
+    ],
+    name: "LimitsSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
       { indexed: true, internalType: "address", name: "account", type: "address" },
       { indexed: true, internalType: "enum Role", name: "role", type: "uint8" },
       { indexed: true, internalType: "uint32", name: "orgId", type: "uint32" },
@@ -665,6 +745,7 @@ export const careLedgerAbi = [
       { indexed: true, internalType: "bytes32", name: "recordId", type: "bytes32" },
       { indexed: true, internalType: "address", name: "patient", type: "address" },
       { indexed: true, internalType: "address", name: "author", type: "address" },
+      { indexed: false, internalType: "bytes32", name: "contentHash", type: "bytes32" },
       { indexed: false, internalType: "uint8", name: "category", type: "uint8" },
       { indexed: false, internalType: "bytes32", name: "supersedes", type: "bytes32" },
     ],
@@ -797,7 +878,7 @@ export const careLedgerAbi = [
       { internalType: "bytes32", name: "newContentHash", type: "bytes32" },
     ],
     name: "amendRecord",
-    outputs: [],
+    outputs: [{ internalType: "bytes32", name: "newId", type: "bytes32" }],
     stateMutability: "nonpayable",
     type: "function",
   },
@@ -808,7 +889,7 @@ export const careLedgerAbi = [
       { internalType: "bytes32", name: "contentHash", type: "bytes32" },
     ],
     name: "anchorRecord",
-    outputs: [],
+    outputs: [{ internalType: "bytes32", name: "recordId", type: "bytes32" }],
     stateMutability: "nonpayable",
     type: "function",
   },
@@ -866,6 +947,7 @@ export const careLedgerAbi = [
         components: [
           { internalType: "uint64", name: "incidentId", type: "uint64" },
           { internalType: "uint40", name: "expiresAt", type: "uint40" },
+          { internalType: "uint40", name: "startedAt", type: "uint40" },
         ],
         internalType: "struct BreakGlassWindow",
         name: "window",
@@ -934,6 +1016,7 @@ export const careLedgerAbi = [
           { internalType: "uint8", name: "purposes", type: "uint8" },
           { internalType: "uint40", name: "expiresAt", type: "uint40" },
           { internalType: "uint40", name: "grantedAt", type: "uint40" },
+          { internalType: "uint32", name: "epoch", type: "uint32" },
         ],
         internalType: "struct Grant",
         name: "grant",
@@ -1059,6 +1142,7 @@ export const careLedgerAbi = [
       { internalType: "uint16", name: "categories", type: "uint16" },
       { internalType: "uint8", name: "purposes", type: "uint8" },
       { internalType: "uint40", name: "expiresAt", type: "uint40" },
+      { internalType: "uint32", name: "epoch", type: "uint32" },
       { internalType: "uint256", name: "nonce", type: "uint256" },
       { internalType: "uint256", name: "deadline", type: "uint256" },
       { internalType: "address", name: "signer", type: "address" },
@@ -1119,10 +1203,31 @@ export const careLedgerAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "address", name: "patient", type: "address" }],
+    inputs: [
+      { internalType: "address", name: "patient", type: "address" },
+      { internalType: "uint192", name: "key", type: "uint192" },
+    ],
     name: "invalidateNonce",
     outputs: [],
     stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "limits",
+    outputs: [
+      {
+        components: [
+          { internalType: "uint32", name: "maxSignatureLifetime", type: "uint32" },
+          { internalType: "uint32", name: "maxConsentDuration", type: "uint32" },
+          { internalType: "uint32", name: "breakGlassWarmup", type: "uint32" },
+        ],
+        internalType: "struct Limits",
+        name: "current",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
     type: "function",
   },
   {
@@ -1157,7 +1262,6 @@ export const careLedgerAbi = [
           { internalType: "uint32", name: "id", type: "uint32" },
           { internalType: "uint32", name: "orgId", type: "uint32" },
           { internalType: "uint40", name: "since", type: "uint40" },
-          { internalType: "uint64", name: "nonce", type: "uint64" },
         ],
         internalType: "struct Member",
         name: "member",
@@ -1187,7 +1291,11 @@ export const careLedgerAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "address", name: "owner", type: "address" }],
+    inputs: [
+      { internalType: "address", name: "patient", type: "address" },
+      { internalType: "address", name: "signer", type: "address" },
+      { internalType: "uint192", name: "key", type: "uint192" },
+    ],
     name: "nonces",
     outputs: [{ internalType: "uint256", name: "nonce", type: "uint256" }],
     stateMutability: "view",
@@ -1369,6 +1477,7 @@ export const careLedgerAbi = [
     inputs: [
       { internalType: "address", name: "patient", type: "address" },
       { internalType: "address", name: "grantee", type: "address" },
+      { internalType: "uint32", name: "epoch", type: "uint32" },
       { internalType: "uint256", name: "nonce", type: "uint256" },
       { internalType: "uint256", name: "deadline", type: "uint256" },
       { internalType: "address", name: "signer", type: "address" },
@@ -1420,6 +1529,17 @@ export const careLedgerAbi = [
   },
   {
     inputs: [
+      { internalType: "uint32", name: "maxSignatureLifetime", type: "uint32" },
+      { internalType: "uint32", name: "maxConsentDuration", type: "uint32" },
+      { internalType: "uint32", name: "breakGlassWarmup", type: "uint32" },
+    ],
+    name: "setLimits",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
       { internalType: "address", name: "account", type: "address" },
       { internalType: "bool", name: "active", type: "bool" },
     ],
@@ -1462,4 +1582,4 @@ export const careLedgerAbi = [
 
 /** keccak256 of the ABI's JSON text, as deployment manifests record it (`abiHash`). */
 export const CARE_LEDGER_ABI_HASH =
-  "0x11a1d0aa544079945435b127d35feb7aaaaac118fd5d7d4aa3cb7a138eca877d";
+  "0x89dbb84a070439aeffdc97a3ca38ab857ecd52209ff56c91d523f5be3a18e2c3";

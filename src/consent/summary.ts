@@ -76,6 +76,7 @@ const FIELD_LABELS: Readonly<Record<string, string>> = {
   deadline: "Signature valid until",
   nonce: "Signature number",
   signer: "Signed by",
+  epoch: "Consent version",
   issuedAt: "Signed at",
 };
 

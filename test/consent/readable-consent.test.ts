@@ -46,12 +46,16 @@ const grant = buildGrantRequest(domain, {
   purposes: purposeMask(Purpose.Treatment),
   expiresAt: MARCH_2027,
   deadline: MARCH_2027 - 86_400n * 30n,
+  signer: PATIENT,
+  epoch: 0n,
   nonce: 3n,
 });
 const revoke = buildRevokeRequest(domain, {
   patient: PATIENT,
   grantee: DOCTOR,
   deadline: MARCH_2027,
+  signer: PATIENT,
+  epoch: 0n,
   nonce: 4n,
 });
 const names: Record<string, string> = { [DOCTOR]: "Dr X at Org Y", [PATIENT]: "Alice" };
@@ -93,6 +97,8 @@ describe("readable consent", function () {
         Records: "medications and labs",
         For: "treatment",
         Until: "2027-03-01 00:00 UTC",
+        "Signed by": PATIENT,
+        "Consent version": "0",
         "Signature number": "3",
         "Signature valid until": "2027-01-30 00:00 UTC",
       });
@@ -107,7 +113,7 @@ describe("readable consent", function () {
           GrantConsent: [
             ...(payload.types["GrantConsent"] ?? []),
             { name: "issuedAt", type: "uint40" },
-            { name: "signer", type: "address" },
+            { name: "witness", type: "address" },
             { name: "memoHash", type: "bytes32" },
             { name: "purpose", type: "uint8" },
             { name: "format", type: "uint8" },
@@ -116,7 +122,7 @@ describe("readable consent", function () {
         message: {
           ...payload.message,
           issuedAt: String(MARCH_2027 - 86_400n),
-          signer: PATIENT,
+          witness: PATIENT,
           memoHash: `0x${"ab".repeat(32)}`,
           purpose: "3",
           format: "2",
@@ -125,7 +131,7 @@ describe("readable consent", function () {
       const lines = summarizeConsent(changed, { nameOf, timeZone: "Europe/Berlin" }).lines;
       expect(lines.slice(-5)).to.deep.equal([
         { field: "issuedAt", label: "Signed at", value: "2027-02-28 01:00 Europe/Berlin" },
-        { field: "signer", label: "Signed by", value: "Alice (0x7099…79C8)" },
+        { field: "witness", label: "Witness", value: "Alice (0x7099…79C8)" },
         { field: "memoHash", label: "Memo Hash", value: `0x${"ab".repeat(32)}` },
         { field: "purpose", label: "Purpose", value: "research" },
         { field: "format", label: "Format", value: "2" },
@@ -285,9 +291,11 @@ describe("readable consent", function () {
         );
         if (request.kind === "grant") {
           const wallet = Wallet.createRandom();
-          const signed = await signGrant(wallet, request);
+          const own = buildGrantRequest(domain, { ...request.message, signer: wallet.address });
+          const signed = await signGrant(wallet, own);
           const recovered = await recoverTypedDataAddress({
             ...(typed as Parameters<typeof hashTypedData>[0]),
+            message: toEthSignTypedDataV4Payload(own).message,
             signature: signed.signature as `0x${string}`,
           });
           expect(recovered).to.equal(wallet.address);
