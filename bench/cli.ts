@@ -20,6 +20,7 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     "no-node": { type: "boolean", default: false },
     "no-offchain": { type: "boolean", default: false },
+    "no-indexer": { type: "boolean", default: false },
     verbose: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -35,6 +36,7 @@ if (values.help) {
       "  --records       records for the sequential, pipelined and batched node runs",
       "  --no-node       skip the throughput section against anvil",
       "  --no-offchain   skip bench/crypto.ts and bench/e2e.ts",
+      "  --no-indexer    skip bench/indexer.ts (100,000 opens on anvil, then the indexer; about 10 minutes)",
       "  --verbose       print each operation's floor breakdown",
     ].join("\n"),
   );
@@ -46,11 +48,14 @@ if (values.quick) {
   env.BENCH_LEVELS = "1,100";
   env.BENCH_RECORDS = "20,100,100";
   env.BENCH_OFFCHAIN = "0";
+  env.BENCH_INDEXER_OPENS = "2000";
+  env.BENCH_INDEXER_PATIENTS = "50";
 }
 if (values.levels !== undefined) env.BENCH_LEVELS = values.levels;
 if (values.records !== undefined) env.BENCH_RECORDS = values.records;
 if (values["no-node"]) env.BENCH_NODE = "0";
 if (values["no-offchain"]) env.BENCH_OFFCHAIN = "0";
+if (values["no-indexer"]) env.BENCH_INDEXER = "0";
 if (values.verbose) env.BENCH_VERBOSE = "1";
 if (values.json !== undefined) env.BENCH_JSON = path.resolve(values.json);
 

@@ -77,6 +77,8 @@ export interface BenchReport {
   readonly throughput: readonly NodeThroughput[] | { readonly skipped: string };
   /** bench/crypto.ts's table (text) and bench/e2e.ts's rows, or null when skipped. */
   readonly offchain: { readonly crypto: string; readonly e2e: readonly E2eBenchRow[] } | null;
+  /** bench/indexer.ts's table (text), or null when skipped. */
+  readonly indexer: string | null;
 }
 
 export function operationRows(
@@ -316,6 +318,8 @@ export function renderReport(r: BenchReport, verbose: boolean): string {
       `6b. End to end through the SDK clients (bench/e2e.ts)\n${renderE2eTable(r.offchain.e2e)}`,
     );
   }
+
+  if (r.indexer !== null) out.push(`7. Indexer and queries (bench/indexer.ts)\n${r.indexer}`);
 
   out.push(
     renderTable(

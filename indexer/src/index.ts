@@ -28,6 +28,9 @@ type Args<N extends Name> = {
 };
 type Handler<N extends Name> = (args: Args<N>) => Promise<void>;
 
+/** The store every handler writes through (the same for every event). */
+type Store = { db: Context<"CareLedger:RecordOpened">["db"] };
+
 const lower = (value: string): Hex => value.toLowerCase() as Hex;
 
 /** Order key of a log within the chain: block then log index. */
@@ -46,7 +49,7 @@ function where(event: {
 
 /** Fold one audited event into the global and patient heads and append it to the trail. */
 async function appendAudit(
-  context: Context,
+  context: Store,
   event: Event,
   audited: AuditEvent,
   row: {
@@ -96,7 +99,7 @@ async function appendAudit(
 
 /** Write one consent event to the history and apply it to the current grant. */
 async function consentChange(
-  context: Context,
+  context: Store,
   event: Event,
   kind: "granted" | "narrowed" | "extended" | "revoked",
   args: {
@@ -153,15 +156,13 @@ async function consentChange(
 const handlers: { [N in Name]?: Handler<N> } = {
   OrganizationRegistered: async ({ event, context }) => {
     const at = event.block.timestamp;
-    await context.db
-      .insert(organization)
-      .values({
-        orgId: event.args.orgId,
-        active: true,
-        registrar: lower(event.args.registrar),
-        registeredAt: at,
-        updatedAt: at,
-      });
+    await context.db.insert(organization).values({
+      orgId: event.args.orgId,
+      active: true,
+      registrar: lower(event.args.registrar),
+      registeredAt: at,
+      updatedAt: at,
+    });
   },
   OrganizationStatusChanged: async ({ event, context }) => {
     await context.db

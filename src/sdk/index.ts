@@ -10,3 +10,4 @@ export * from "./deploy.js";
 export * from "./format.js";
 export * from "./clients/index.js";
 export { CareLedgerError } from "../errors.js";
+export * from "./queries.js";

@@ -7,10 +7,18 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { JsonRpcProvider, keccak256, toUtf8Bytes, type Signer } from "ethers";
+import { expect } from "chai";
+import {
+  JsonRpcProvider,
+  keccak256,
+  toUtf8Bytes,
+  type Signer,
+  type TransactionReceipt,
+} from "ethers";
 import { freePort } from "../../src/deploy/node.js";
 import { jsonRpcRequest } from "../../src/deploy/jsonrpc.js";
 import { Category, categoryMask, Purpose, purposeMask, Role } from "../../src/sdk/constants.js";
+import type { AuditEntryView } from "../../src/sdk/queries.js";
 import { CareLedger__factory, type CareLedger } from "../../typechain-types/index.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -44,6 +52,30 @@ export interface SeedOptions {
   readonly onProgress?: (message: string) => void;
 }
 
+/**
+ * Wait for a sent transaction by polling its receipt (every 20 ms, at most 60 s), and fail on a revert.
+ * Used instead of ethers' `wait()`, which was seen to hang on a loaded machine.
+ */
+export async function mined(
+  sent: Promise<{
+    hash: string;
+    provider: { getTransactionReceipt(hash: string): Promise<TransactionReceipt | null> };
+  }>,
+): Promise<TransactionReceipt> {
+  const tx = await sent;
+  const started = Date.now();
+  for (;;) {
+    const receipt = await tx.provider.getTransactionReceipt(tx.hash);
+    if (receipt !== null) {
+      if (receipt.status !== 1) throw new Error(`transaction ${tx.hash} reverted`);
+      return receipt;
+    }
+    if (Date.now() - started > 60_000)
+      throw new Error(`transaction ${tx.hash} not mined within 60 s`);
+    await sleep(20);
+  }
+}
+
 const key = (label: string) => keccak256(toUtf8Bytes(label));
 
 /** A deterministic patient address (impersonated on anvil to grant consent). */
@@ -66,8 +98,7 @@ export async function multicallBatches(
 ): Promise<void> {
   const sender = ledger.connect(from);
   for (let i = 0; i < calls.length; i += batch) {
-    const tx = await sender.multicall(calls.slice(i, i + batch));
-    await tx.wait();
+    await mined(sender.multicall(calls.slice(i, i + batch)));
   }
 }
 
@@ -83,11 +114,11 @@ export async function seedLedger(url: string, options: SeedOptions): Promise<See
   const admin = await provider.getSigner(accounts[0]);
   const factory = new CareLedger__factory(admin);
   const ledger = await factory.deploy(accounts[0]!, 3600, accounts[0]!, 4 * 3600);
-  const receipt = await ledger.deploymentTransaction()!.wait();
+  const receipt = await mined(Promise.resolve(ledger.deploymentTransaction()!));
   const address = await ledger.getAddress();
   const registrar = ledger.connect(admin);
-  await (await registrar.registerOrganization(HOSPITAL)).wait();
-  await (await registrar.registerOrganization(CLINIC)).wait();
+  await mined(registrar.registerOrganization(HOSPITAL));
+  await mined(registrar.registerOrganization(CLINIC));
   const doctors = await Promise.all(accounts.slice(1, 5).map((a) => provider.getSigner(a)));
   const doctorAddresses = accounts.slice(1, 5);
   const responder = await provider.getSigner(accounts[5]);
@@ -135,7 +166,7 @@ export async function seedLedger(url: string, options: SeedOptions): Promise<See
       iface.encodeFunctionData("grantConsent", [d, categories, purposes, expiresAt]),
     );
     // One multicall per patient: the patient is the sender of every grant.
-    await (await asPatient.multicall(grants)).wait();
+    await mined(asPatient.multicall(grants));
   }
   options.onProgress?.(`granted ${patients.length * doctors.length} consents`);
   const records = patients.map((p) => key(`record:${p}`));
@@ -187,9 +218,8 @@ export async function openRecords(
       perDoctor
         .map((calls, d) => [calls.slice(i, i + OPEN_BATCH), d] as const)
         .filter(([calls]) => calls.length > 0)
-        .map(([calls, d]) => seeded.ledger.connect(seeded.doctors[d]!).multicall(calls)),
+        .map(([calls, d]) => mined(seeded.ledger.connect(seeded.doctors[d]!).multicall(calls))),
     );
-    await Promise.all(sent.map((tx) => tx.wait()));
     done = Math.min(count, done + sent.length * OPEN_BATCH);
     onProgress?.(done);
   }
@@ -336,4 +366,109 @@ export async function waitCaughtUp(
 /** The node's latest block number. */
 export async function headOf(url: string): Promise<number> {
   return Number(BigInt((await jsonRpcRequest(url, "eth_blockNumber")) as string));
+}
+
+/** `/careledger/heads`. */
+export interface HeadsAnswer {
+  readonly block: number;
+  readonly matches: boolean;
+  readonly lostEvents: boolean;
+  readonly global: {
+    onChain: string;
+    indexed: string;
+    recomputed: string;
+    entries: number;
+    matches: boolean;
+  };
+  readonly patient: {
+    onChain: string;
+    indexed: string;
+    recomputed: string;
+    entries: number;
+    matches: boolean;
+  } | null;
+}
+/** A row of `/careledger/audit` (the SDK's view of it). */
+export type AuditRowAnswer = AuditEntryView;
+
+/** Every audit row of the index, by paging `/careledger/audit`. */
+export async function allAuditRows(indexer: RunningIndexer): Promise<AuditRowAnswer[]> {
+  const rows: AuditRowAnswer[] = [];
+  let after = 0;
+  for (;;) {
+    const page = await getJson<{ entries: AuditRowAnswer[]; next: number | null }>(
+      indexer,
+      `/careledger/audit?after=${after}&limit=1000`,
+    );
+    rows.push(...page.entries);
+    if (page.next === null) return rows;
+    after = page.next;
+  }
+}
+
+/** The seq column is 1..n with no gap and no duplicate, n = the chain's audited event count. */
+export function expectContiguous(rows: readonly AuditRowAnswer[], expected: number): void {
+  expect(rows.length, "audit rows").to.equal(expected);
+  rows.forEach((row, i) => expect(row.seq, `seq at ${i}`).to.equal(i + 1));
+}
+
+/**
+ * The indexer scenario: `opens` audited opens, one break-glass incident on patient 0 (declared, one flagged
+ * open, left pending), patient 1 revoking doctor 1, then 40 empty blocks so that all of it is past Ponder's
+ * 30-block finality window and indexed by the backfill. Returns the number of audited events.
+ */
+export async function seedScenario(seeded: SeededLedger, opens: number): Promise<number> {
+  await openRecords(seeded, opens);
+  const [p0, p1] = seeded.patients as [string, string];
+  await mined(seeded.ledger.connect(seeded.responder).breakGlass(p0, `0x${"ab".repeat(32)}`, 3600));
+  await mined(
+    seeded.ledger.connect(seeded.responder).openRecord(seeded.records[0]!, Purpose.Emergency),
+  );
+  const asP1 = seeded.ledger.connect(await signerOf(seeded.provider, p1));
+  await mined(asP1.revokeConsent(seeded.doctorAddresses[1]!));
+  await seeded.provider.send("anvil_mine", ["0x28"]);
+  return opens + 2;
+}
+
+/**
+ * Wait until the backfill reports progress above 0 % (from its log, not over HTTP: on PGlite, a read through
+ * the API while a backfill batch is open shares its single connection), then send `signal`. Returns whether the
+ * signal landed mid-backfill (false when the backfill finished first).
+ */
+export async function interruptBackfill(
+  indexer: RunningIndexer,
+  signal: NodeJS.Signals,
+): Promise<boolean> {
+  const started = Date.now();
+  while (Date.now() - started < 120_000 && !indexer.exited()) {
+    const output = indexer.output();
+    if (output.includes("Completed backfill indexing")) break;
+    if (/"progress":"(?!0\.0%)[0-9.]+%"/.test(output)) {
+      await indexer.stop(signal);
+      return true;
+    }
+    await sleep(10);
+  }
+  await indexer.stop(signal);
+  return false;
+}
+
+/**
+ * Start the indexer, kill it with SIGKILL mid-backfill, start it again on the same database and wait until it
+ * has caught up; checks that it recovered and that the trail has `audited` rows, none missing or doubled.
+ */
+export async function killMidBackfillAndResume(
+  options: IndexerOptions,
+  audited: number,
+): Promise<RunningIndexer> {
+  const first = await startIndexer(options);
+  expect(
+    await interruptBackfill(first, "SIGKILL"),
+    "killed while the backfill was running",
+  ).to.equal(true);
+  const indexer = await startIndexer(options);
+  await waitCaughtUp(indexer);
+  expect(indexer.output()).to.match(/crash recovery/i);
+  expectContiguous(await allAuditRows(indexer), audited);
+  return indexer;
 }

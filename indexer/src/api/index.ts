@@ -13,7 +13,7 @@
  * Bad input answers 400 with { error, field }.
  */
 import { Hono, type Context } from "hono";
-import { and, asc, client, desc, eq, graphql, gt, gte, lt, lte, sql, type SQL } from "ponder";
+import { and, asc, client, desc, eq, graphql, gt, gte, lt, lte, sql } from "ponder";
 import { db, publicClients } from "ponder:api";
 import schema from "ponder:schema";
 import { zeroHash, type Hex } from "viem";
@@ -28,6 +28,7 @@ app.use("/graphql", graphql({ db, schema }));
 const chain = publicClients.careledger;
 const address = config.contracts.CareLedger.address;
 const MAX_LIMIT = 1_000;
+const NODE_TIMEOUT_MS = 2_000;
 
 class BadRequest extends Error {
   constructor(
@@ -81,8 +82,29 @@ async function indexedBlock(): Promise<number | undefined> {
 }
 
 app.get("/careledger/health", async (c) => {
-  const [block, head] = await Promise.all([indexedBlock(), chain.getBlockNumber()]);
-  const chainHead = Number(head);
+  const block = await indexedBlock();
+  let chainHead: number;
+  try {
+    // Ponder's transport retries a down node for minutes; the health check answers within NODE_TIMEOUT_MS.
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(
+        () => reject(new Error(`no answer within ${NODE_TIMEOUT_MS} ms`)),
+        NODE_TIMEOUT_MS,
+      ).unref(),
+    );
+    chainHead = Number(await Promise.race([chain.getBlockNumber({ cacheTime: 0 }), timeout]));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    return c.json(
+      {
+        indexedBlock: block ?? null,
+        chainHead: null,
+        lagBlocks: null,
+        error: `node unreachable: ${reason}`,
+      },
+      503,
+    );
+  }
   const lagBlocks = block === undefined ? chainHead : Math.max(0, chainHead - block);
   return send(c, {
     indexedBlock: block ?? null,
@@ -99,7 +121,11 @@ app.get("/careledger/heads", async (c) => {
   const block = await indexedBlock();
   if (block === undefined) return c.json({ error: "nothing indexed yet", field: null }, 503);
   const blockNumber = BigInt(block);
-  const compare = async (id: string, onChain: Promise<Hex>, filter: SQL | undefined) => {
+  const compare = async (
+    id: string,
+    onChain: Promise<Hex>,
+    filter: ReturnType<typeof eq> | undefined,
+  ) => {
     const row = await db.query.auditHead.findFirst({ where: eq(schema.auditHead.id, id) });
     const rows = await db
       .select({ seq: schema.auditEntry.seq, entryHash: schema.auditEntry.entryHash })
