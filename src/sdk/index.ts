@@ -11,3 +11,4 @@ export * from "./format.js";
 export * from "./contract.js";
 export * from "./clients/index.js";
 export { CareLedgerError } from "../errors.js";
+export * from "./queries.js";
