@@ -21,6 +21,7 @@ const { values } = parseArgs({
     "no-node": { type: "boolean", default: false },
     "no-offchain": { type: "boolean", default: false },
     "no-bundle": { type: "boolean", default: false },
+    "no-indexer": { type: "boolean", default: false },
     verbose: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -37,6 +38,7 @@ if (values.help) {
       "  --no-node       skip the throughput section against anvil",
       "  --no-offchain   skip bench/crypto.ts and bench/e2e.ts",
       "  --no-bundle     skip the browser bundle sizes (bench/bundle.ts)",
+      "  --no-indexer    skip bench/indexer.ts (100,000 opens on anvil, then the indexer; about 10 minutes)",
       "  --verbose       print each operation's floor breakdown",
     ].join("\n"),
   );
@@ -48,12 +50,15 @@ if (values.quick) {
   env.BENCH_LEVELS = "1,100";
   env.BENCH_RECORDS = "20,100,100";
   env.BENCH_OFFCHAIN = "0";
+  env.BENCH_INDEXER_OPENS = "2000";
+  env.BENCH_INDEXER_PATIENTS = "50";
 }
 if (values.levels !== undefined) env.BENCH_LEVELS = values.levels;
 if (values.records !== undefined) env.BENCH_RECORDS = values.records;
 if (values["no-node"]) env.BENCH_NODE = "0";
 if (values["no-offchain"]) env.BENCH_OFFCHAIN = "0";
 if (values["no-bundle"]) env.BENCH_BUNDLE = "0";
+if (values["no-indexer"]) env.BENCH_INDEXER = "0";
 if (values.verbose) env.BENCH_VERBOSE = "1";
 if (values.json !== undefined) env.BENCH_JSON = path.resolve(values.json);
 

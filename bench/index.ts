@@ -11,6 +11,7 @@
  *   BENCH_WINDOWS=4,32       transactions in flight for the pipelined runs (automine node)
  *   BENCH_OFFCHAIN=0         skip the off-chain sections (bench/crypto.ts, bench/e2e.ts)
  *   BENCH_BUNDLE=0           skip the bundle sizes (bench/bundle.ts)
+ *   BENCH_INDEXER=0          skip the indexer section (bench/indexer.ts; BENCH_INDEXER_OPENS, _PATIENTS size it)
  *   BENCH_VERBOSE=1          print each operation's floor breakdown
  */
 import { spawn } from "node:child_process";
@@ -179,6 +180,11 @@ const offchain: { readonly crypto: string; readonly e2e: readonly E2eBenchRow[] 
     : null;
 
 const bundles = withBundle ? await section("bundle sizes", measureBundles) : null;
+// 7: the indexer (bench/indexer.ts, a sub-step against its own anvil; its table kept as text).
+const indexer: string | null =
+  process.env.BENCH_INDEXER === "0"
+    ? null
+    : await section("indexer", () => runScript("bench/indexer.ts"));
 
 const baseline = compareToBaseline(fresh.ops, await readBaseline());
 const operations = operationRows(fresh.iface, fresh.ops, baseline);
@@ -211,6 +217,7 @@ const report: BenchReport = {
   throughput,
   offchain,
   bundles: bundles?.rows ?? null,
+  indexer,
 };
 
 console.log(renderReport(report, verbose));

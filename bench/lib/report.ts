@@ -80,6 +80,8 @@ export interface BenchReport {
   readonly offchain: { readonly crypto: string; readonly e2e: readonly E2eBenchRow[] } | null;
   /** Browser bundle sizes (bench/bundle.ts), null when skipped. */
   readonly bundles?: readonly BundleSizeRow[] | null;
+  /** bench/indexer.ts's table (text), or null when skipped. */
+  readonly indexer: string | null;
 }
 
 export function operationRows(
@@ -319,6 +321,8 @@ export function renderReport(r: BenchReport, verbose: boolean): string {
       `6b. End to end through the SDK clients (bench/e2e.ts)\n${renderE2eTable(r.offchain.e2e)}`,
     );
   }
+
+  if (r.indexer !== null) out.push(`7. Indexer and queries (bench/indexer.ts)\n${r.indexer}`);
 
   out.push(
     renderTable(

@@ -9,7 +9,7 @@
  * changing any entry changes the fold.
  */
 import type { Interface, Log, Provider } from "ethers";
-import { AbiCoder, ZeroHash, concat, getAddress, keccak256 } from "ethers";
+import { AbiCoder, ZeroHash, concat, getAddress, keccak256, zeroPadValue } from "ethers";
 import type { CareLedger } from "../../typechain-types/index.js";
 import { CareLedgerError } from "../errors.js";
 import type { AccessPath, Purpose, ReviewVerdict } from "./constants.js";
@@ -113,6 +113,11 @@ export interface AuditRangeOptions {
   readonly pageSize?: number;
   /** Called after each page with the blocks scanned so far and in total (for a progress bar). */
   readonly onProgress?: (scannedBlocks: number, totalBlocks: number) => void;
+  /**
+   * Only this patient's entries, filtered by the node (the patient is the second indexed topic of every
+   * audited event). The fold of such a trail is the patient's head, not the global one.
+   */
+  readonly patient?: string;
 }
 
 /** The audit trail cannot be read (no provider, bad range). */
@@ -240,8 +245,8 @@ function providerOf(contract: CareLedger): Provider {
 }
 
 /**
- * Fetch every audited event of `contract` in `[fromBlock, toBlock]`, page by page, ordered by
- * (blockNumber, logIndex): the order the contract folded them in.
+ * Fetch every audited event of `contract` in `[fromBlock, toBlock]` (or only `options.patient`'s), page by
+ * page, ordered by (blockNumber, logIndex): the order the contract folded them in.
  */
 export async function fetchAuditEntries(
   contract: CareLedger,
@@ -258,7 +263,11 @@ export async function fetchAuditEntries(
 
   const iface = contract.interface;
   const address = await contract.getAddress();
-  const topics = [AUDIT_EVENT_NAMES.map((name) => iface.getEvent(name).topicHash)];
+  const eventTopics = AUDIT_EVENT_NAMES.map((name) => iface.getEvent(name).topicHash);
+  const topics =
+    options.patient === undefined
+      ? [eventTopics]
+      : [eventTopics, null, zeroPadValue(getAddress(options.patient), 32)];
   const entries: AuditEntry[] = [];
   const total = toBlock - fromBlock + 1;
   for (let start = fromBlock; start <= toBlock; start += pageSize) {

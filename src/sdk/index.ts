@@ -12,3 +12,4 @@ export * from "./contract.js";
 export * from "./recordId.js";
 export * from "./clients/index.js";
 export { CareLedgerError } from "../errors.js";
+export * from "./queries.js";
