@@ -109,6 +109,8 @@ export const record = onchainTable(
     recordId: t.hex().primaryKey(),
     patient: t.hex().notNull(),
     author: t.hex().notNull(),
+    /** keccak256 of the encrypted envelope: the blob store's key (the id binds it to the patient). */
+    contentHash: t.hex().notNull(),
     category: t.integer().notNull(),
     supersedes: t.hex(),
     supersededBy: t.hex(),

@@ -121,6 +121,33 @@ export const CareLedgerAbi = [
   {
     inputs: [
       {
+        internalType: "uint8",
+        name: "purpose",
+        type: "uint8",
+      },
+    ],
+    name: "BreakGlassPurposeNotEmergency",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+      {
+        internalType: "uint40",
+        name: "readyAt",
+        type: "uint40",
+      },
+    ],
+    name: "BreakGlassWarmupPending",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
         internalType: "address",
         name: "account",
         type: "address",
@@ -211,6 +238,48 @@ export const CareLedgerAbi = [
       },
     ],
     name: "ConsentNotFound",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "patient",
+        type: "address",
+      },
+      {
+        internalType: "address",
+        name: "accessor",
+        type: "address",
+      },
+      {
+        internalType: "uint40",
+        name: "grantedAt",
+        type: "uint40",
+      },
+      {
+        internalType: "uint40",
+        name: "since",
+        type: "uint40",
+      },
+    ],
+    name: "ConsentPredatesStanding",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "deadline",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "latest",
+        type: "uint256",
+      },
+    ],
+    name: "DeadlineTooFar",
     type: "error",
   },
   {
@@ -349,6 +418,22 @@ export const CareLedgerAbi = [
       },
       {
         internalType: "uint40",
+        name: "limit",
+        type: "uint40",
+      },
+    ],
+    name: "ExpiryBeyondLimit",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint40",
+        name: "expiresAt",
+        type: "uint40",
+      },
+      {
+        internalType: "uint40",
         name: "currentTime",
         type: "uint40",
       },
@@ -473,6 +558,27 @@ export const CareLedgerAbi = [
       },
     ],
     name: "InvalidGrantee",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint32",
+        name: "maxSignatureLifetime",
+        type: "uint32",
+      },
+      {
+        internalType: "uint32",
+        name: "maxConsentDuration",
+        type: "uint32",
+      },
+      {
+        internalType: "uint32",
+        name: "breakGlassWarmup",
+        type: "uint32",
+      },
+    ],
+    name: "InvalidLimits",
     type: "error",
   },
   {
@@ -758,6 +864,22 @@ export const CareLedgerAbi = [
   {
     inputs: [
       {
+        internalType: "bytes32",
+        name: "recordId",
+        type: "bytes32",
+      },
+      {
+        internalType: "uint32",
+        name: "authorId",
+        type: "uint32",
+      },
+    ],
+    name: "PatientCannotChangeAuthoredRecord",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
         internalType: "address",
         name: "patient",
         type: "address",
@@ -780,7 +902,7 @@ export const CareLedgerAbi = [
     inputs: [
       {
         internalType: "bytes32",
-        name: "contentHash",
+        name: "recordId",
         type: "bytes32",
       },
     ],
@@ -812,6 +934,17 @@ export const CareLedgerAbi = [
       },
     ],
     name: "RecordNotFound",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "account",
+        type: "address",
+      },
+    ],
+    name: "RegistrarSelfService",
     type: "error",
   },
   {
@@ -908,6 +1041,22 @@ export const CareLedgerAbi = [
       },
     ],
     name: "SignerMismatch",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint32",
+        name: "epoch",
+        type: "uint32",
+      },
+      {
+        internalType: "uint32",
+        name: "currentEpoch",
+        type: "uint32",
+      },
+    ],
+    name: "StaleConsentEpoch",
     type: "error",
   },
   {
@@ -1400,6 +1549,37 @@ export const CareLedgerAbi = [
     anonymous: false,
     inputs: [
       {
+        indexed: false,
+        internalType: "uint32",
+        name: "maxSignatureLifetime",
+        type: "uint32",
+      },
+      {
+        indexed: false,
+        internalType: "uint32",
+        name: "maxConsentDuration",
+        type: "uint32",
+      },
+      {
+        indexed: false,
+        internalType: "uint32",
+        name: "breakGlassWarmup",
+        type: "uint32",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "admin",
+        type: "address",
+      },
+    ],
+    name: "LimitsSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
         indexed: true,
         internalType: "address",
         name: "account",
@@ -1597,6 +1777,12 @@ export const CareLedgerAbi = [
         internalType: "address",
         name: "author",
         type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "bytes32",
+        name: "contentHash",
+        type: "bytes32",
       },
       {
         indexed: false,
@@ -1906,7 +2092,13 @@ export const CareLedgerAbi = [
       },
     ],
     name: "amendRecord",
-    outputs: [],
+    outputs: [
+      {
+        internalType: "bytes32",
+        name: "newId",
+        type: "bytes32",
+      },
+    ],
     stateMutability: "nonpayable",
     type: "function",
   },
@@ -1929,7 +2121,13 @@ export const CareLedgerAbi = [
       },
     ],
     name: "anchorRecord",
-    outputs: [],
+    outputs: [
+      {
+        internalType: "bytes32",
+        name: "recordId",
+        type: "bytes32",
+      },
+    ],
     stateMutability: "nonpayable",
     type: "function",
   },
@@ -2049,6 +2247,11 @@ export const CareLedgerAbi = [
           {
             internalType: "uint40",
             name: "expiresAt",
+            type: "uint40",
+          },
+          {
+            internalType: "uint40",
+            name: "startedAt",
             type: "uint40",
           },
         ],
@@ -2192,6 +2395,11 @@ export const CareLedgerAbi = [
             internalType: "uint40",
             name: "grantedAt",
             type: "uint40",
+          },
+          {
+            internalType: "uint32",
+            name: "epoch",
+            type: "uint32",
           },
         ],
         internalType: "struct Grant",
@@ -2469,6 +2677,11 @@ export const CareLedgerAbi = [
         type: "uint40",
       },
       {
+        internalType: "uint32",
+        name: "epoch",
+        type: "uint32",
+      },
+      {
         internalType: "uint256",
         name: "nonce",
         type: "uint256",
@@ -2618,10 +2831,45 @@ export const CareLedgerAbi = [
         name: "patient",
         type: "address",
       },
+      {
+        internalType: "uint192",
+        name: "key",
+        type: "uint192",
+      },
     ],
     name: "invalidateNonce",
     outputs: [],
     stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "limits",
+    outputs: [
+      {
+        components: [
+          {
+            internalType: "uint32",
+            name: "maxSignatureLifetime",
+            type: "uint32",
+          },
+          {
+            internalType: "uint32",
+            name: "maxConsentDuration",
+            type: "uint32",
+          },
+          {
+            internalType: "uint32",
+            name: "breakGlassWarmup",
+            type: "uint32",
+          },
+        ],
+        internalType: "struct Limits",
+        name: "current",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
     type: "function",
   },
   {
@@ -2706,11 +2954,6 @@ export const CareLedgerAbi = [
             name: "since",
             type: "uint40",
           },
-          {
-            internalType: "uint64",
-            name: "nonce",
-            type: "uint64",
-          },
         ],
         internalType: "struct Member",
         name: "member",
@@ -2771,8 +3014,18 @@ export const CareLedgerAbi = [
     inputs: [
       {
         internalType: "address",
-        name: "owner",
+        name: "patient",
         type: "address",
+      },
+      {
+        internalType: "address",
+        name: "signer",
+        type: "address",
+      },
+      {
+        internalType: "uint192",
+        name: "key",
+        type: "uint192",
       },
     ],
     name: "nonces",
@@ -3161,6 +3414,11 @@ export const CareLedgerAbi = [
         type: "address",
       },
       {
+        internalType: "uint32",
+        name: "epoch",
+        type: "uint32",
+      },
+      {
         internalType: "uint256",
         name: "nonce",
         type: "uint256",
@@ -3251,6 +3509,29 @@ export const CareLedgerAbi = [
       },
     ],
     name: "setBreakGlassMaxDuration",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint32",
+        name: "maxSignatureLifetime",
+        type: "uint32",
+      },
+      {
+        internalType: "uint32",
+        name: "maxConsentDuration",
+        type: "uint32",
+      },
+      {
+        internalType: "uint32",
+        name: "breakGlassWarmup",
+        type: "uint32",
+      },
+    ],
+    name: "setLimits",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",

@@ -267,10 +267,14 @@ const handlers: { [N in Name]?: Handler<N> } = {
       .set({ removed: true, updatedAt: event.block.timestamp });
   },
   RecordAnchored: async ({ event, context }) => {
-    const { recordId, patient, author, category, supersedes } = event.args;
+    const { recordId, patient, author, contentHash, category, supersedes } = event.args;
     const previous =
       supersedes === zeroHash ? null : await context.db.find(record, { recordId: supersedes });
-    if (previous !== null) {
+    // A patient's version of a record someone else authored is linked to the original, which stays
+    // current (RecordRegistry.amendRecord); any other amendment supersedes it.
+    const linked =
+      previous !== null && lower(author) === lower(patient) && previous.author !== lower(author);
+    if (previous !== null && !linked) {
       await context.db
         .update(record, { recordId: supersedes })
         .set({ status: 2, supersededBy: recordId });
@@ -279,6 +283,7 @@ const handlers: { [N in Name]?: Handler<N> } = {
       recordId,
       patient: lower(patient),
       author: lower(author),
+      contentHash,
       category,
       supersedes: supersedes === zeroHash ? null : supersedes,
       supersededBy: null,
@@ -408,6 +413,7 @@ const handlers: { [N in Name]?: Handler<N> } = {
 /** Events kept as decoded JSON in `governance_event` (no table of their own). */
 const GOVERNANCE_EVENTS = [
   "BreakGlassMaxDurationSet",
+  "LimitsSet",
   "Paused",
   "Unpaused",
   "RoleGranted",
