@@ -42,6 +42,8 @@ export interface RecordView {
   readonly recordId: string;
   readonly patient: string;
   readonly author: string;
+  /** keccak256 of the encrypted envelope: the blob store's key. */
+  readonly contentHash: string;
   readonly category: number;
   readonly supersedes: string | null;
   readonly status: number;
@@ -373,11 +375,16 @@ function logScanQueries(options: CareLedgerQueriesOptions): CareLedgerQueries {
         }
         const supersedes = String(parsed.args.getValue("supersedes"));
         const previous = records.get(supersedes);
-        if (previous !== undefined) records.set(supersedes, { ...previous, status: 2 });
+        const patient = String(parsed.args.getValue("patient")).toLowerCase();
+        const author = String(parsed.args.getValue("author")).toLowerCase();
+        // A patient's version of someone else's record is linked; the original stays current.
+        const linked = previous !== undefined && author === patient && previous.author !== author;
+        if (previous !== undefined && !linked) records.set(supersedes, { ...previous, status: 2 });
         records.set(recordId, {
           recordId,
-          patient: String(parsed.args.getValue("patient")).toLowerCase(),
-          author: String(parsed.args.getValue("author")).toLowerCase(),
+          patient,
+          author,
+          contentHash: String(parsed.args.getValue("contentHash")),
           category: Number(parsed.args.getValue("category")),
           supersedes: /^0x0+$/.test(supersedes) ? null : supersedes,
           status: 1,
