@@ -14,7 +14,7 @@ if (file === undefined) {
 }
 // Strip colours, then read the "File Coverage" rows: path, line %, statement %, uncovered lines.
 const text = (await readFile(file, "utf8")).replace(/\x1b\[[0-9;]*m/g, "");
-const row = /(contracts\/\S+\.sol)\s*[│|]\s*([\d.]+)\s*[│|]\s*([\d.]+)\s*[│|]\s*([^│|]*)/;
+const row = /(contracts\/\S+\.sol)\s*[│|]\s*([\d.]+)\s*[│|]\s*([\d.]+)\s*[│|]\s*([^│|║]*)/;
 const production = text
   .split("\n")
   .map((line) => row.exec(line))

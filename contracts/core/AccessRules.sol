@@ -107,10 +107,11 @@ abstract contract AccessRules is BreakGlass, IAccessRules {
         return _windows[patient][accessor].expiresAt > _now();
     }
 
-    /// @dev Whether grant `g` is live now, was given after the grantee's standing began at `since`, and covers
+    /// @dev Whether grant `g` is live now, was given no earlier than the second the grantee's standing began (`since`;
+    /// a node may mine several blocks in one second), and covers
     /// category bit `bit` and one of the purposes in `purposes`.
     function _covers(Grant storage g, uint40 since, uint16 bit, uint8 purposes) private view returns (bool) {
-        return g.expiresAt > _now() && g.grantedAt > since && g.categories & bit != 0 && g.purposes & purposes != 0;
+        return g.expiresAt > _now() && g.grantedAt >= since && g.categories & bit != 0 && g.purposes & purposes != 0;
     }
 
     /// @dev Revert if grant `g` is missing, expired, older than the grantee's standing (`since`) or lacks
@@ -124,7 +125,7 @@ abstract contract AccessRules is BreakGlass, IAccessRules {
     ) private view {
         if (g.expiresAt == 0) revert ConsentMissing(patient, accessor);
         if (g.expiresAt <= _now()) revert ConsentExpired(patient, accessor, g.expiresAt);
-        if (g.grantedAt <= since) revert ConsentPredatesStanding(patient, accessor, g.grantedAt, since);
+        if (g.grantedAt < since) revert ConsentPredatesStanding(patient, accessor, g.grantedAt, since);
         if (g.categories & Categories.bit(category) == 0) revert CategoryNotConsented(patient, accessor, category);
     }
 

@@ -26,7 +26,7 @@ interface IAccessRules {
     error WritePurposeNotConsented(address patient, address writer, uint8 purposes);
     /// @notice `accessor` may read this only through break-glass, and has no open window on `patient`.
     error NoBreakGlassWindow(address patient, address accessor);
-    /// @notice The grant of `patient` to `accessor` was given at `grantedAt`, not after `since`, when the accessor's
+    /// @notice The grant of `patient` to `accessor` was given at `grantedAt`, before `since`, when the accessor's
     /// current standing began (onboarding, a role change or a reactivation): it stays inert until given again.
     error ConsentPredatesStanding(address patient, address accessor, uint40 grantedAt, uint40 since);
     /// @notice A read through a break-glass window is only for the emergency purpose, not `purpose`.
@@ -34,7 +34,7 @@ interface IAccessRules {
 
     /// @notice Whether `accessor` may open `patient`'s records of `category` for `purpose` now, without break-glass:
     /// the patient themself (even deactivated), or an active member (of an active organisation) whose role allows
-    /// the category and who holds a live consent, given after its current standing began, covering the category
+    /// the category and who holds a live consent, given no earlier than its current standing began, covering the category
     /// and purpose. O(1). A break-glass read is only ever for the emergency purpose.
     /// @param patient whose records
     /// @param accessor who would open them

@@ -80,7 +80,7 @@ struct RolePolicy {
 /// @param categories category bitmask
 /// @param purposes purpose-of-use bitmask
 /// @param expiresAt end of the grant (exclusive); 0 when none was given or it was revoked
-/// @param grantedAt when the grant was given; it is live for the grantee only if given after the grantee's
+/// @param grantedAt when the grant was given; it is live for the grantee only if given no earlier than the grantee's
 /// `Member.since`
 /// @param epoch how many direct changes (by the patient or a delegate, not relayed) and revocations the grant has
 /// seen; a signed consent names the epoch it was signed against and is refused once the epoch moved on, so a

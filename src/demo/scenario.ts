@@ -131,6 +131,8 @@ export interface DemoRefusal {
 export interface DemoEncryptedRecord {
   readonly label: string;
   readonly recordId: string;
+  /** keccak256 of the envelope: the blob store's key. */
+  readonly contentHash: string;
   /** The version it supersedes (zero hash for a new record). */
   readonly supersedes: string;
   readonly envelopeSize: number;
@@ -396,6 +398,7 @@ async function runScenario(options: DemoOptions, backing: BlobStore): Promise<De
     const record: DemoEncryptedRecord = {
       label,
       recordId: anchored.recordId,
+      contentHash: anchored.contentHash,
       supersedes: anchored.supersedes,
       envelopeSize: anchored.envelopeSize,
       readers: anchored.readers.filter((r) => r.role !== "custodian").map((r) => r.account ?? "?"),

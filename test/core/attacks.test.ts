@@ -405,6 +405,18 @@ describe("Attack regressions", function () {
       expect(third.openedAt).to.be.greaterThan(start + BREAK_GLASS_MAX_DURATION - 1);
     });
 
+    it("a declaration in a window whose cap governance lowered below its age is refused", async function () {
+      const f = await loadFixture(deployConsentedRecordsFixture);
+      const asResponder = f.ledger.connect(f.responder);
+      await asResponder.breakGlass(f.patient.address, WHY, 3600);
+      await time.increase(1800);
+      await f.ledger.connect(f.admin).setBreakGlassMaxDuration(600);
+      // The window started 30 minutes ago: a 10-minute cap from its start leaves nothing to declare.
+      await expect(asResponder.breakGlass(f.patient.address, WHY, 600))
+        .to.be.revertedWithCustomError(f.ledger, "InvalidBreakGlassDuration")
+        .withArgs(600, 600);
+    });
+
     it("an unjustified verdict on the first of two overlapping incidents closes the window", async function () {
       const f = await loadFixture(deployConsentedRecordsFixture);
       const asResponder = f.ledger.connect(f.responder);
@@ -696,6 +708,34 @@ describe("Attack regressions", function () {
       )
         .to.be.revertedWithCustomError(f.ledger, "ExpiryBeyondLimit")
         .withArgs(f.delegationExpiresAt + 1, f.delegationExpiresAt);
+    });
+
+    it("governance limits are range-checked", async function () {
+      const f = await loadFixture(deployConsentedRecordsFixture);
+      const asAdmin = f.ledger.connect(f.admin);
+      const TEN_YEARS = 3650 * DAY;
+      for (const [sig, consent, warmup] of [
+        [0, DAY, 0],
+        [TEN_YEARS + 1, DAY, 0],
+        [DAY, 0, 0],
+        [DAY, TEN_YEARS + 1, 0],
+        [DAY, DAY, 7 * DAY + 1],
+      ] as const) {
+        await expect(asAdmin.setLimits(sig, consent, warmup))
+          .to.be.revertedWithCustomError(f.ledger, "InvalidLimits")
+          .withArgs(sig, consent, warmup);
+      }
+      await expect(asAdmin.setLimits(TEN_YEARS, TEN_YEARS, 7 * DAY))
+        .to.emit(f.ledger, "LimitsSet")
+        .withArgs(TEN_YEARS, TEN_YEARS, 7 * DAY, f.admin.address);
+      expect(await f.ledger.limits()).to.deep.equal([
+        BigInt(TEN_YEARS),
+        BigInt(TEN_YEARS),
+        BigInt(7 * DAY),
+      ]);
+      await expect(
+        f.ledger.connect(f.registrar).setLimits(DAY, DAY, 0),
+      ).to.be.revertedWithCustomError(f.ledger, "AccessControlUnauthorizedAccount");
     });
 
     it("consent expiry and extension are capped by governance", async function () {

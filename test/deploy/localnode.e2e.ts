@@ -19,6 +19,7 @@ import {
 import { CARE_LEDGER_ABI_HASH } from "../../src/abi/careLedger.js";
 import { parseAccountsAllowlist } from "../../src/deploy/permissioning.js";
 import { verifyAuditTrail } from "../../src/sdk/audit.js";
+import { recordIdOf } from "../../src/sdk/recordId.js";
 import {
   AccessPath,
   Category,
@@ -161,10 +162,11 @@ describe("deploy: out of process on a real node (anvil, chain 1337, zero gas)", 
             expiresAt,
           )
       ).wait();
-      const recordId = id(`e2e lab result ${Date.now()}`);
+      const contentHash = id(`e2e lab result ${Date.now()}`);
       await (
-        await ledger.connect(doctor).anchorRecord(patient.address, Category.Labs, recordId)
+        await ledger.connect(doctor).anchorRecord(patient.address, Category.Labs, contentHash)
       ).wait();
+      const recordId = recordIdOf(patient.address, contentHash);
       const openReceipt = await (
         await ledger.connect(doctor).openRecord(recordId, Purpose.Treatment)
       ).wait();
@@ -187,8 +189,10 @@ describe("deploy: out of process on a real node (anvil, chain 1337, zero gas)", 
         const iface = CareLedger__factory.createInterface();
         const events = logs.map((log) => iface.parseLog(log)).filter((e) => e !== null);
         expect(events.map((e) => e.name)).to.deep.equal([
-          // constructor: the admin, the five default staff policies, the break-glass cap, the registrar
+          // constructor: the admin, the default limits, the five default staff policies, the break-glass
+          // cap, the registrar
           "RoleGranted",
+          "LimitsSet",
           ...Array<string>(5).fill("RolePolicySet"),
           "BreakGlassMaxDurationSet",
           "RoleGranted",
@@ -220,7 +224,7 @@ describe("deploy: out of process on a real node (anvil, chain 1337, zero gas)", 
         expect(opened?.args.accessor).to.equal(doctor.address);
         expect(Number(opened?.args.path)).to.equal(AccessPath.Consent);
         // the deploy's own logs come first, then the scenario's, all found by the fresh provider
-        expect(logs.slice(10).every((l) => l.blockNumber > before)).to.equal(true);
+        expect(logs.slice(11).every((l) => l.blockNumber > before)).to.equal(true);
         // the audit head on chain is the fold of the emitted entries
         const audit = await verifyAuditTrail(connectCareLedger(manifest, indexer), {
           fromBlock: manifest.contracts.CareLedger.deploymentBlock,

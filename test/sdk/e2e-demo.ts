@@ -52,14 +52,17 @@ describe("demo scenario with encrypted records (npm run demo)", function () {
 
     // The store holds each version's envelope, exactly the size reported, bound to patient 1.
     for (const record of result.records) {
-      const envelope = store.peek(record.recordId);
+      const envelope = store.peek(record.contentHash);
       expect(envelope.length, record.label).to.equal(record.envelopeSize);
       expect(inspectEnvelope(envelope).patient).to.equal(patient1);
       expect(inspectEnvelope(envelope).readers).to.have.length(record.readers.length + 1);
     }
     const ledger = CareLedger__factory.connect(result.address, ethers.provider);
+    // The doctor's lab stays current: the patient's rotation is the patient's own version, linked to it
+    // (a patient never supersedes a clinician's record).
     const [first] = await ledger.recordOf(result.labRecordId);
-    expect(Number(first.status)).to.equal(RecordStatus.Superseded);
+    expect(Number(first.status)).to.equal(RecordStatus.Current);
+    expect(await ledger.previousVersionOf(rotatedLab?.recordId ?? "")).to.equal(result.labRecordId);
     const [current] = await ledger.recordOf(rotatedLab?.recordId ?? "");
     expect([Number(current.status), Number(current.category)]).to.deep.equal([
       RecordStatus.Current,

@@ -21,7 +21,7 @@ contract AccessModel {
         uint16 categories;
         uint8 purposes;
         uint40 end; // exclusive; 0 = no consent stored
-        uint40 grantedAt; // live for the grantee only if after its `since`
+        uint40 grantedAt; // live for the grantee only if not before its `since`
     }
 
     struct Policy {
@@ -105,7 +105,7 @@ contract AccessModel {
 
         Consent memory c = _consents[patient][accessor];
         bool consentCovers =
-            c.end > time && c.grantedAt > a.since && _has(c.categories, category) && (c.purposes >> purpose) & 1 == 1;
+            c.end > time && c.grantedAt >= a.since && _has(c.categories, category) && (c.purposes >> purpose) & 1 == 1;
         if (roleReads && consentCovers) return (Cast.PATH_CONSENT, 0);
         if (roleEmergency && windowEnd[patient][accessor] > time) {
             // Break-glass is for emergency treatment only.
@@ -115,7 +115,7 @@ contract AccessModel {
         if (!roleReads) return (Cast.PATH_NONE, IAccessRules.NoBreakGlassWindow.selector);
         if (c.end == 0) return (Cast.PATH_NONE, IAccessRules.ConsentMissing.selector);
         if (c.end <= time) return (Cast.PATH_NONE, IAccessRules.ConsentExpired.selector);
-        if (c.grantedAt <= a.since) return (Cast.PATH_NONE, IAccessRules.ConsentPredatesStanding.selector);
+        if (c.grantedAt < a.since) return (Cast.PATH_NONE, IAccessRules.ConsentPredatesStanding.selector);
         if (!_has(c.categories, category)) return (Cast.PATH_NONE, IAccessRules.CategoryNotConsented.selector);
         return (Cast.PATH_NONE, IAccessRules.PurposeNotConsented.selector);
     }
@@ -159,7 +159,7 @@ contract AccessModel {
         if (!_has(policies[a.role].write, category)) return false;
         Consent memory c = _consents[patient][writer];
         bool writePurpose = (c.purposes >> 0) & 1 == 1 || (c.purposes >> 1) & 1 == 1 || (c.purposes >> 2) & 1 == 1;
-        return c.end > time && c.grantedAt > a.since && _has(c.categories, category) && writePurpose;
+        return c.end > time && c.grantedAt >= a.since && _has(c.categories, category) && writePurpose;
     }
 
     // ---------------------------------------------------------------- predicted mutations
