@@ -9,6 +9,7 @@ import { ContractFactory, getBytes, hexlify, type Contract } from "ethers";
 import { network } from "hardhat";
 import { rewriteMcopy } from "../../src/deploy/evm-build.js";
 import { opcodesOf } from "../../src/deploy/preflight.js";
+import { skipUnderCoverage } from "../helpers/coverage.js";
 
 const require = createRequire(import.meta.url);
 
@@ -61,6 +62,7 @@ function reference(buf: Uint8Array, d: number, s: number, l: number): string {
 }
 
 describe("deploy: per-EVM build, the mcopy rewrite", function () {
+  skipUnderCoverage();
   let cancun: Contract;
   let paris: Contract;
   let parisBytecode: string;

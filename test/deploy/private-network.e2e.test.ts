@@ -33,11 +33,13 @@ import {
   useDeployWorkspace,
   writeParameters,
 } from "./helpers/chain.js";
+import { skipUnderCoverage } from "../helpers/coverage.js";
 
 const PUSH0 = 0x5f;
 const MCOPY = 0x5e;
 
 describe("deploy: private-network clients (anvil as a paris EVM and a legacy chain, zero gas)", function () {
+  skipUnderCoverage();
   before(function () {
     if (process.env.HARDHAT_COVERAGE === "true") this.skip();
   });

@@ -19,6 +19,7 @@ import { Role } from "../../src/sdk/constants.js";
 import { startFakeBesu, type FakeBesu } from "./helpers/fake-besu.js";
 import { PROJECT_ROOT, runHardhat, type CliResult } from "./helpers/cli.js";
 import { accountsOf, rpc, useDeployWorkspace, waitFor } from "./helpers/chain.js";
+import { skipUnderCoverage } from "../helpers/coverage.js";
 
 /** The commands of the first `bash` block of section 8, comments dropped. */
 async function walkthroughCommands(): Promise<string[]> {
@@ -43,6 +44,7 @@ function anvilFlags(line: string): Map<string, string> {
 const docsFlags = new Map<string, string>();
 
 describe("docs/private-network.md followed step by step against anvil (chain 2025, base fee 0, gas price 0)", function () {
+  skipUnderCoverage();
   before(function () {
     if (process.env.HARDHAT_COVERAGE === "true") this.skip();
   });

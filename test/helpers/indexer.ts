@@ -19,6 +19,7 @@ import { freePort } from "../../src/deploy/node.js";
 import { jsonRpcRequest } from "../../src/deploy/jsonrpc.js";
 import { Category, categoryMask, Purpose, purposeMask, Role } from "../../src/sdk/constants.js";
 import type { AuditEntryView } from "../../src/sdk/queries.js";
+import { recordIdOf } from "../../src/sdk/recordId.js";
 import { CareLedger__factory, type CareLedger } from "../../typechain-types/index.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -159,7 +160,9 @@ export async function seedLedger(url: string, options: SeedOptions): Promise<See
   options.onProgress?.(`onboarded ${patients.length} patients`);
   const categories = categoryMask(Category.Labs, Category.Vitals);
   const purposes = purposeMask(Purpose.Treatment);
-  const expiresAt = 2 ** 39;
+  // Within the governance limit on consent duration (366 days by default).
+  const head = await provider.getBlock("latest");
+  const expiresAt = Number(head!.timestamp) + 300 * 86_400;
   for (const patient of patients) {
     const asPatient = ledger.connect(await signerOf(provider, patient));
     const grants = doctorAddresses.map((d) =>
@@ -169,15 +172,17 @@ export async function seedLedger(url: string, options: SeedOptions): Promise<See
     await mined(asPatient.multicall(grants));
   }
   options.onProgress?.(`granted ${patients.length * doctors.length} consents`);
-  const records = patients.map((p) => key(`record:${p}`));
+  const contentHashes = patients.map((p) => key(`record:${p}`));
   await multicallBatches(
     ledger,
     doctors[0]!,
     patients.map((p, i) =>
-      iface.encodeFunctionData("anchorRecord", [p, Category.Labs, records[i]!]),
+      iface.encodeFunctionData("anchorRecord", [p, Category.Labs, contentHashes[i]!]),
     ),
     200,
   );
+  // A record id binds the envelope's hash to its patient.
+  const records = patients.map((p, i) => recordIdOf(p, contentHashes[i]!));
   options.onProgress?.(`anchored ${records.length} records`);
   return {
     provider,
@@ -420,6 +425,8 @@ export function expectContiguous(rows: readonly AuditRowAnswer[], expected: numb
 export async function seedScenario(seeded: SeededLedger, opens: number): Promise<number> {
   await openRecords(seeded, opens);
   const [p0, p1] = seeded.patients as [string, string];
+  // A newly onboarded responder may break the glass only after the governance warm-up (1 h by default).
+  await seeded.provider.send("evm_increaseTime", [3601]);
   await mined(seeded.ledger.connect(seeded.responder).breakGlass(p0, `0x${"ab".repeat(32)}`, 3600));
   await mined(
     seeded.ledger.connect(seeded.responder).openRecord(seeded.records[0]!, Purpose.Emergency),

@@ -30,6 +30,7 @@ import {
   type RunningIndexer,
   type SeededLedger,
 } from "../helpers/indexer.js";
+import { skipUnderCoverage } from "../helpers/coverage.js";
 
 async function expectRejects(
   promise: Promise<unknown>,
@@ -45,6 +46,7 @@ async function expectRejects(
 }
 
 describe("indexer: Ponder out of process on anvil (PGlite)", function () {
+  skipUnderCoverage();
   before(function () {
     if (process.env.HARDHAT_COVERAGE === "true") this.skip();
   });

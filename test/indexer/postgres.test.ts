@@ -15,8 +15,10 @@ import {
   type SeededLedger,
 } from "../helpers/indexer.js";
 import { postgresBinDir, startPostgres, type RunningPostgres } from "../helpers/postgres.js";
+import { skipUnderCoverage } from "../helpers/coverage.js";
 
 describe("indexer: on a PostgreSQL server", function () {
+  skipUnderCoverage();
   before(function () {
     if (process.env.HARDHAT_COVERAGE === "true") this.skip();
     if (postgresBinDir() === undefined && process.env.CARELEDGER_REQUIRE_POSTGRES !== "1") {

@@ -18,6 +18,7 @@ import {
   type BundleResult,
 } from "../../bench/lib/bundle.js";
 import { careLedgerAbi } from "../../src/abi/careLedger.js";
+import { skipUnderCoverage } from "../helpers/coverage.js";
 
 const run = promisify(execFile);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -66,6 +67,7 @@ const WHOLE_BROWSER_CASE = {
 };
 
 describe("package: npm pack, install outside the repository, import and bundle", function () {
+  skipUnderCoverage();
   this.timeout(240_000);
   let scratch: string;
   let bundles: BundleResult[];
