@@ -9,6 +9,8 @@
  *   PONDER_PGLITE_DIR       PGlite directory (default .ponder/pglite)
  *   CARELEDGER_POLL_MS      polling interval of the node (default 1000)
  *   CARELEDGER_RPC_CACHE    1 caches RPC responses, 0 does not (default: not on chains 1337 and 31337)
+ *   CARELEDGER_RPC_MAX_RPS  at most this many RPC requests per second (default: Ponder's)
+ *   CARELEDGER_GETLOGS_BLOCK_RANGE  blocks per eth_getLogs request (default: Ponder's; a node's own limit)
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -39,6 +41,11 @@ function intEnv(name: string): number | undefined {
   return value;
 }
 
+/** `{ [key]: value }`, or nothing when `value` is undefined (Ponder then keeps its default). */
+function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
+}
+
 const chainIdEnv = intEnv("CARELEDGER_CHAIN_ID");
 const manifest = manifestTarget(chainIdEnv);
 const chainId = chainIdEnv ?? manifest?.chainId ?? 1337;
@@ -63,6 +70,8 @@ export default createConfig({
       id: chainId,
       rpc: process.env.CARELEDGER_RPC_URL ?? "http://127.0.0.1:8545",
       pollingInterval: intEnv("CARELEDGER_POLL_MS") ?? 1_000,
+      ...optional("maxRequestsPerSecond", intEnv("CARELEDGER_RPC_MAX_RPS")),
+      ...optional("ethGetLogsBlockRange", intEnv("CARELEDGER_GETLOGS_BLOCK_RANGE")),
       // Development chains restart with the same id and other blocks: their RPC responses must not be cached.
       disableCache:
         process.env.CARELEDGER_RPC_CACHE === undefined

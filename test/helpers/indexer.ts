@@ -252,6 +252,11 @@ export interface IndexerOptions {
   /** Database schema (Ponder needs the same one to resume). */
   readonly schema?: string;
   readonly pollMs?: number;
+  /**
+   * Slow the backfill down (2 blocks per eth_getLogs, 25 requests/s) so that a test can stop it half way on a
+   * machine of any speed.
+   */
+  readonly throttle?: boolean;
 }
 
 /** Start `ponder start` on a free port. Resolves once the HTTP server answers. */
@@ -269,6 +274,10 @@ export async function startIndexer(options: IndexerOptions): Promise<RunningInde
     NO_COLOR: "1",
   };
   if (options.pgliteDir !== undefined) env.PONDER_PGLITE_DIR = options.pgliteDir;
+  if (options.throttle === true) {
+    env.CARELEDGER_GETLOGS_BLOCK_RANGE = "2";
+    env.CARELEDGER_RPC_MAX_RPS = "25";
+  }
   const child: ChildProcess = spawn(
     process.execPath,
     [
@@ -468,7 +477,7 @@ export async function killMidBackfillAndResume(
   options: IndexerOptions,
   audited: number,
 ): Promise<RunningIndexer> {
-  const first = await startIndexer(options);
+  const first = await startIndexer({ ...options, throttle: true });
   expect(
     await interruptBackfill(first, "SIGKILL"),
     "killed while the backfill was running",
