@@ -45,13 +45,15 @@ export class AdminClient extends LedgerClient {
 
   /** Register organisation `orgId` (registrar). */
   registerOrganization(orgId: number): Promise<SentTransaction> {
-    return this.send("registerOrganization", () => this.ledger.registerOrganization(orgId));
+    return this.send("registerOrganization", () =>
+      this.ledger.registerOrganization.populateTransaction(orgId),
+    );
   }
 
   /** Suspend or reactivate organisation `orgId` (registrar). */
   setOrganizationActive(orgId: number, active: boolean): Promise<SentTransaction> {
     return this.send("setOrganizationActive", () =>
-      this.ledger.setOrganizationActive(orgId, active),
+      this.ledger.setOrganizationActive.populateTransaction(orgId, active),
     );
   }
 
@@ -59,39 +61,55 @@ export class AdminClient extends LedgerClient {
   onboardMember(member: NewMember): Promise<SentTransaction> {
     const key = encryptionKeyHex(member.publicKey);
     return this.send("onboardMember", () =>
-      this.ledger.onboardMember(getAddress(member.account), member.role, member.orgId, key),
+      this.ledger.onboardMember.populateTransaction(
+        getAddress(member.account),
+        member.role,
+        member.orgId,
+        key,
+      ),
     );
   }
 
   /** Deactivate a member: every access check refuses it from the next block (registrar). */
   deactivateMember(account: string): Promise<SentTransaction> {
-    return this.send("setMemberActive", () => this.ledger.setMemberActive(account, false));
+    return this.send("setMemberActive", () =>
+      this.ledger.setMemberActive.populateTransaction(account, false),
+    );
   }
 
   /** Reactivate a deactivated member (registrar). */
   reactivateMember(account: string): Promise<SentTransaction> {
-    return this.send("setMemberActive", () => this.ledger.setMemberActive(account, true));
+    return this.send("setMemberActive", () =>
+      this.ledger.setMemberActive.populateTransaction(account, true),
+    );
   }
 
   /** Move a staff member to another staff role (registrar). */
   changeMemberRole(account: string, role: Role): Promise<SentTransaction> {
-    return this.send("changeMemberRole", () => this.ledger.changeMemberRole(account, role));
+    return this.send("changeMemberRole", () =>
+      this.ledger.changeMemberRole.populateTransaction(account, role),
+    );
   }
 
   /** Set the "minimum necessary" policy of a staff role (governance admin). */
   setRolePolicy(role: Role, policy: RolePolicyMasks): Promise<SentTransaction> {
     return this.send("setRolePolicy", () =>
-      this.ledger.setRolePolicy(role, policy.read, policy.write, policy.emergencyRead),
+      this.ledger.setRolePolicy.populateTransaction(
+        role,
+        policy.read,
+        policy.write,
+        policy.emergencyRead,
+      ),
     );
   }
 
   /** Pause anchoring, amending and granting for an incident (governance admin). */
   pause(): Promise<SentTransaction> {
-    return this.send("pause", () => this.ledger.pause());
+    return this.send("pause", () => this.ledger.pause.populateTransaction());
   }
 
   /** Lift the pause (governance admin). */
   unpause(): Promise<SentTransaction> {
-    return this.send("unpause", () => this.ledger.unpause());
+    return this.send("unpause", () => this.ledger.unpause.populateTransaction());
   }
 }

@@ -116,7 +116,7 @@ export class AuditorClient extends LedgerClient {
     notesHash: string,
   ): Promise<SentTransaction> {
     return this.send("reviewBreakGlass", () =>
-      this.ledger.reviewBreakGlass(incidentId, verdict, notesHash),
+      this.ledger.reviewBreakGlass.populateTransaction(incidentId, verdict, notesHash),
     );
   }
 }

@@ -3,12 +3,7 @@
  * reverts come back decoded (`AccessDeniedError`, `NotFoundOnChainError`, …), paged event queries and
  * the typed views all clients read (members, records, consent).
  */
-import type {
-  ContractTransactionReceipt,
-  ContractTransactionResponse,
-  Provider,
-  Signer,
-} from "ethers";
+import type { ContractTransaction, Provider, Signer, TransactionReceipt } from "ethers";
 import { getAddress } from "ethers";
 import type { CareLedger } from "../../../typechain-types/index.js";
 import type {
@@ -19,7 +14,14 @@ import type {
 import { InvalidArgumentError } from "../../errors.js";
 import { normalizeContentHash, type ContentHash } from "../../crypto/hash.js";
 import type { Category, Purpose, RecordStatus, Role } from "../constants.js";
-import { withDecodedErrors } from "../errors.js";
+import {
+  accountSender,
+  Deadline,
+  DEFAULT_TIMEOUT_MS,
+  request,
+  type AccountSender,
+  type CallOptions,
+} from "../transport.js";
 import { TransactionFailedError } from "./errors.js";
 
 /** Options every client takes. */
@@ -35,6 +37,12 @@ export interface LedgerClientOptions {
   readonly fromBlock?: number;
   /** Blocks per `eth_getLogs` request (many nodes cap the range). Default 5 000. */
   readonly logPageSize?: number;
+  /**
+   * Deadline of every call that talks to the node, in milliseconds (default 30 000); a call's own
+   * `timeoutMs` overrides it. Past it a call rejects with `NodeUnavailableError` (the node did not
+   * answer) or `TransactionTimeoutError` (a transaction was sent but not mined).
+   */
+  readonly timeoutMs?: number;
 }
 
 /** A mined, successful transaction of a client. */
@@ -42,9 +50,11 @@ export interface SentTransaction {
   /** The contract function called. */
   readonly functionName: string;
   readonly hash: string;
+  /** The nonce the SDK assigned to it. */
+  readonly nonce: number;
   readonly blockNumber: number;
   readonly gasUsed: bigint;
-  readonly receipt: ContractTransactionReceipt;
+  readonly receipt: TransactionReceipt;
 }
 
 /** A member as `memberOf` reports it. */
@@ -103,6 +113,8 @@ export abstract class LedgerClient {
   /** First block scanned for events. */
   readonly fromBlock: number;
   readonly #logPageSize: number;
+  /** Default deadline of a call, in milliseconds. */
+  readonly timeoutMs: number;
 
   protected constructor(options: LedgerClientOptions, address: string) {
     this.signer = options.signer;
@@ -110,6 +122,10 @@ export abstract class LedgerClient {
     this.address = getAddress(address);
     this.fromBlock = options.fromBlock ?? 0;
     this.#logPageSize = options.logPageSize ?? DEFAULT_LOG_PAGE;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (!Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) {
+      throw new InvalidArgumentError(`timeoutMs ${this.timeoutMs} must be a positive number`);
+    }
     if (!Number.isInteger(this.fromBlock) || this.fromBlock < 0) {
       throw new InvalidArgumentError(`fromBlock ${this.fromBlock} must be a block number`);
     }
@@ -127,9 +143,23 @@ export abstract class LedgerClient {
     return provider;
   }
 
+  /** The sender of this client's account: SDK-managed nonces, in order (see `transport.ts`). */
+  get sender(): AccountSender {
+    return accountSender(this.signer, this.address);
+  }
+
+  /** The deadline of one call: `options.timeoutMs` or the client's, and the caller's signal. */
+  protected deadline(options: CallOptions = {}): Deadline {
+    return new Deadline(options.timeoutMs ?? this.timeoutMs, options.signal);
+  }
+
   /** Timestamp of the latest block (what the contract compares expiries with). */
-  async chainTime(): Promise<number> {
-    const block = await this.provider.getBlock("latest");
+  async chainTime(options: CallOptions = {}): Promise<number> {
+    const block = await request(
+      this.deadline(options),
+      "eth_getBlockByNumber",
+      this.provider.getBlock("latest"),
+    );
     if (block === null) throw new TransactionFailedError("getBlock", undefined, "no latest block");
     return block.timestamp;
   }
@@ -195,45 +225,55 @@ export abstract class LedgerClient {
   }
 
   /**
-   * Send a transaction and wait until it is mined. A revert is thrown decoded (its class says why:
-   * `AccessDeniedError`, `NotAuthorizedError`, `StateConflictError`, …).
+   * Send a transaction and wait until it is mined, within `deadline`, through the account's
+   * {@link AccountSender} (SDK nonces, in order; a retry of a call whose outcome was unknown settles
+   * the earlier transaction first). A revert is thrown decoded (its class says why:
+   * `AccessDeniedError`, `NotAuthorizedError`, `StateConflictError`, …) and nothing is sent; node
+   * faults are `NodeUnavailableError`, a transaction not mined in time `TransactionTimeoutError`.
    */
   protected async send(
     functionName: string,
-    action: () => Promise<ContractTransactionResponse>,
+    populate: () => Promise<ContractTransaction>,
+    deadline: Deadline = this.deadline(),
   ): Promise<SentTransaction> {
-    const options = { functionName, iface: this.ledger.interface };
-    const response = await withDecodedErrors(action(), options);
-    const receipt = await withDecodedErrors(response.wait(), options);
-    if (receipt === null) {
-      throw new TransactionFailedError(functionName, response.hash, "no receipt");
-    }
-    if (receipt.status !== 1) {
-      throw new TransactionFailedError(functionName, response.hash, `status ${receipt.status}`);
-    }
+    const iface = this.ledger.interface;
+    const call = await request(deadline, functionName, populate(), iface);
+    const mined = await this.sender.send(
+      { to: String(call.to), data: call.data },
+      { functionName, deadline, iface },
+    );
+    const receipt = mined.receipt;
     return {
       functionName,
       hash: receipt.hash,
+      nonce: mined.nonce,
       blockNumber: receipt.blockNumber,
       gasUsed: receipt.gasUsed,
       receipt,
     };
   }
 
-  /** Await a view or `staticCall`, decoding a revert. */
-  protected view<T>(functionName: string, promise: Promise<T>): Promise<T> {
-    return withDecodedErrors(promise, { functionName, iface: this.ledger.interface });
+  /** Await a view or `staticCall` within `deadline`, decoding a revert. */
+  protected view<T>(
+    functionName: string,
+    promise: Promise<T>,
+    deadline: Deadline = this.deadline(),
+  ): Promise<T> {
+    return request(deadline, functionName, promise, this.ledger.interface);
   }
 
   /** Every log matching `filter` from {@link fromBlock} to the latest block, page by page, in chain order. */
   protected async events<E extends TypedContractEvent>(
     filter: TypedDeferredTopicFilter<E>,
+    deadline: Deadline = this.deadline(),
   ): Promise<TypedEventLog<E>[]> {
-    const toBlock = await this.provider.getBlockNumber();
+    const toBlock = await request(deadline, "eth_blockNumber", this.provider.getBlockNumber());
     const out: TypedEventLog<E>[] = [];
     for (let start = this.fromBlock; start <= toBlock; start += this.#logPageSize) {
       const end = Math.min(toBlock, start + this.#logPageSize - 1);
-      out.push(...(await this.ledger.queryFilter(filter, start, end)));
+      out.push(
+        ...(await request(deadline, "eth_getLogs", this.ledger.queryFilter(filter, start, end))),
+      );
     }
     return out.sort((x, y) => x.blockNumber - y.blockNumber || x.index - y.index);
   }

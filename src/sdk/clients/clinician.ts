@@ -152,7 +152,9 @@ export class ClinicianClient extends RecordClient {
    */
   async auditOpen(recordId: string, purpose: Purpose): Promise<RecordAccess> {
     const id = normalizeContentHash(recordId);
-    const transaction = await this.send("openRecord", () => this.ledger.openRecord(id, purpose));
+    const transaction = await this.send("openRecord", () =>
+      this.ledger.openRecord.populateTransaction(id, purpose),
+    );
     for (const log of transaction.receipt.logs) {
       const parsed = this.ledger.interface.parseLog({ topics: [...log.topics], data: log.data });
       if (parsed?.name === "RecordOpened" && parsed.args.getValue("recordId") === id) {
@@ -205,7 +207,7 @@ export class ClinicianClient extends RecordClient {
     durationSeconds: number,
   ): Promise<BreakGlassWindowOpened> {
     const transaction = await this.send("breakGlass", () =>
-      this.ledger.breakGlass(patient, justificationHash, durationSeconds),
+      this.ledger.breakGlass.populateTransaction(patient, justificationHash, durationSeconds),
     );
     for (const log of transaction.receipt.logs) {
       const parsed = this.ledger.interface.parseLog({ topics: [...log.topics], data: log.data });

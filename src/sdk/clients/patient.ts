@@ -129,7 +129,7 @@ export class PatientClient extends RecordClient {
     const categories = categoryMask(...terms.categories);
     const purposes = purposeMask(...terms.purposes);
     return this.send("grantConsent", () =>
-      this.ledger.grantConsent(grantee, categories, purposes, terms.expiresAt),
+      this.ledger.grantConsent.populateTransaction(grantee, categories, purposes, terms.expiresAt),
     );
   }
 
@@ -138,7 +138,7 @@ export class PatientClient extends RecordClient {
    * decryptable with keys it may have cached: use {@link revokeAndRotate} to re-key them.
    */
   revokeConsent(grantee: string): Promise<SentTransaction> {
-    return this.send("revokeConsent", () => this.ledger.revokeConsent(grantee));
+    return this.send("revokeConsent", () => this.ledger.revokeConsent.populateTransaction(grantee));
   }
 
   /**

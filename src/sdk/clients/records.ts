@@ -424,8 +424,8 @@ export abstract class RecordClient extends LedgerClient {
     }
     const transaction = await this.send(fn, () =>
       supersedes === undefined
-        ? this.ledger.anchorRecord(patient, category, recordId)
-        : this.ledger.amendRecord(supersedes, recordId),
+        ? this.ledger.anchorRecord.populateTransaction(patient, category, recordId)
+        : this.ledger.amendRecord.populateTransaction(supersedes, recordId),
     );
     return {
       recordId,
