@@ -4,3 +4,10 @@
  */
 export { verifyBlob, withVerification, type BlobStore } from "./blob-store.js";
 export { MemoryBlobStore } from "./memory.js";
+export {
+  isAnchorJournal,
+  paddedSize,
+  type AnchorIntent,
+  type AnchorJournal,
+  type UnanchoredBlob,
+} from "./journal.js";
