@@ -10,7 +10,7 @@
  */
 import type { ErrorDescription, Interface, ParamType } from "ethers";
 import { CareLedger__factory } from "../../typechain-types/index.js";
-import { CareLedgerError } from "../errors.js";
+import { CareLedgerError, InvalidArgumentError } from "../errors.js";
 import type { Category, Purpose, RecordStatus, ReviewVerdict, Role } from "./constants.js";
 import {
   DEFAULT_ADMIN_ROLE,
@@ -1050,5 +1050,24 @@ export class NodeRejectedError extends CareLedgerError {
     super(`the node refused ${operation}: ${detail}`, "NODE_REJECTED", { cause });
     this.operation = operation;
     this.reason = reason;
+  }
+}
+
+/**
+ * An SDK function was given an argument it cannot use: wrong type (a string where a number is
+ * expected), out of range for its Solidity type, an unknown category, purpose or role, a malformed
+ * address or hash, a grantee that is not a member. Raised before any transaction is sent.
+ */
+export class InvalidFieldError extends InvalidArgumentError {
+  override readonly name = "InvalidFieldError";
+  /** The SDK function called. */
+  readonly functionName: string;
+  /** The argument (or `argument.field`) at fault. */
+  readonly field: string;
+
+  constructor(functionName: string, field: string, problem: string) {
+    super(`${functionName}: ${field} ${problem}`, { code: "INVALID_FIELD" });
+    this.functionName = functionName;
+    this.field = field;
   }
 }

@@ -34,6 +34,8 @@ export interface CallOptions {
   readonly timeoutMs?: number;
   /** Aborts the call: it rejects with `OperationAbortedError` and sends nothing more. */
   readonly signal?: AbortSignal;
+  /** A deadline shared with an enclosing call (overrides `timeoutMs` and `signal`). */
+  readonly deadline?: Deadline;
 }
 
 /** Default deadline of an SDK call: 30 s. */

@@ -12,8 +12,16 @@ import type {
   TypedEventLog,
 } from "../../../typechain-types/common.js";
 import { InvalidArgumentError } from "../../errors.js";
-import { normalizeContentHash, type ContentHash } from "../../crypto/hash.js";
+import type { ContentHash } from "../../crypto/hash.js";
 import type { Category, Purpose, RecordStatus, Role } from "../constants.js";
+import {
+  addressSchema,
+  categorySchema,
+  parseArg,
+  parseArgs,
+  purposeSchema,
+  recordIdSchema,
+} from "../validate.js";
 import {
   accountSender,
   Deadline,
@@ -150,7 +158,7 @@ export abstract class LedgerClient {
 
   /** The deadline of one call: `options.timeoutMs` or the client's, and the caller's signal. */
   protected deadline(options: CallOptions = {}): Deadline {
-    return new Deadline(options.timeoutMs ?? this.timeoutMs, options.signal);
+    return options.deadline ?? new Deadline(options.timeoutMs ?? this.timeoutMs, options.signal);
   }
 
   /** Timestamp of the latest block (what the contract compares expiries with). */
@@ -165,8 +173,13 @@ export abstract class LedgerClient {
   }
 
   /** `memberOf(account)`, typed. */
-  async member(account: string): Promise<MemberInfo> {
-    const [m, key] = await this.view("memberOf", this.ledger.memberOf(account));
+  async member(account: string, options: CallOptions = {}): Promise<MemberInfo> {
+    account = parseArg("member", "account", addressSchema, account);
+    const [m, key] = await this.view(
+      "memberOf",
+      this.ledger.memberOf(account),
+      this.deadline(options),
+    );
     return {
       account: getAddress(account),
       role: Number(m.role) as Role,
@@ -179,8 +192,14 @@ export abstract class LedgerClient {
   }
 
   /** `consentOf(patient, grantee)`, typed (all zero when there is no grant). */
-  async consent(patient: string, grantee: string): Promise<ConsentInfo> {
-    const g = await this.view("consentOf", this.ledger.consentOf(patient, grantee));
+  async consent(patient: string, grantee: string, options: CallOptions = {}): Promise<ConsentInfo> {
+    patient = parseArg("consent", "patient", addressSchema, patient);
+    grantee = parseArg("consent", "grantee", addressSchema, grantee);
+    const g = await this.view(
+      "consentOf",
+      this.ledger.consentOf(patient, grantee),
+      this.deadline(options),
+    );
     return {
       patient: getAddress(patient),
       grantee: getAddress(grantee),
@@ -195,11 +214,15 @@ export abstract class LedgerClient {
    * `recordOf` and `previousVersionOf` of a record version, typed; `undefined` when nothing is anchored
    * under `recordId`.
    */
-  async findRecord(recordId: string): Promise<OnChainRecord | undefined> {
-    const id = normalizeContentHash(recordId);
+  async findRecord(
+    recordId: string,
+    options: CallOptions = {},
+  ): Promise<OnChainRecord | undefined> {
+    const id = parseArg("findRecord", "recordId", recordIdSchema, recordId);
+    const d = this.deadline(options);
     const [[r, author], supersedes] = await Promise.all([
-      this.view("recordOf", this.ledger.recordOf(id)),
-      this.view("previousVersionOf", this.ledger.previousVersionOf(id)),
+      this.view("recordOf", this.ledger.recordOf(id), d),
+      this.view("previousVersionOf", this.ledger.previousVersionOf(id), d),
     ]);
     const status = Number(r.status) as RecordStatus;
     if (status === 0) return undefined;
@@ -215,13 +238,24 @@ export abstract class LedgerClient {
   }
 
   /** Whether `accessor` may open `patient`'s `category` for `purpose` now (a view; not audited). */
-  hasAccess(
+  async hasAccess(
     patient: string,
     accessor: string,
     category: Category,
     purpose: Purpose,
+    options: CallOptions = {},
   ): Promise<boolean> {
-    return this.view("hasAccess", this.ledger.hasAccess(patient, accessor, category, purpose));
+    const args = parseArgs("hasAccess", {
+      patient: [addressSchema, patient],
+      accessor: [addressSchema, accessor],
+      category: [categorySchema, category],
+      purpose: [purposeSchema, purpose],
+    });
+    return this.view(
+      "hasAccess",
+      this.ledger.hasAccess(args.patient, args.accessor, args.category, args.purpose),
+      this.deadline(options),
+    );
   }
 
   /**
@@ -247,6 +281,30 @@ export abstract class LedgerClient {
       functionName,
       hash: receipt.hash,
       nonce: mined.nonce,
+      blockNumber: receipt.blockNumber,
+      gasUsed: receipt.gasUsed,
+      receipt,
+    };
+  }
+
+  /**
+   * The mined transaction `hash` as a {@link SentTransaction} (a write found landed on chain, e.g.
+   * after its reply was lost); undefined when the node does not have it.
+   */
+  protected async landedTransaction(
+    functionName: string,
+    hash: string,
+    deadline: Deadline,
+  ): Promise<SentTransaction | undefined> {
+    const [receipt, tx] = await Promise.all([
+      this.view("eth_getTransactionReceipt", this.provider.getTransactionReceipt(hash), deadline),
+      this.view("eth_getTransactionByHash", this.provider.getTransaction(hash), deadline),
+    ]);
+    if (receipt === null || tx === null) return undefined;
+    return {
+      functionName,
+      hash: receipt.hash,
+      nonce: tx.nonce,
       blockNumber: receipt.blockNumber,
       gasUsed: receipt.gasUsed,
       receipt,

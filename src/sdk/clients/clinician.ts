@@ -8,7 +8,7 @@ import { getAddress } from "ethers";
 import { toHex } from "../../crypto/bytes.js";
 import { inspectEnvelope } from "../../crypto/envelope.js";
 import { NotAReaderError } from "../../crypto/errors.js";
-import { normalizeContentHash, type ContentHash } from "../../crypto/hash.js";
+import type { ContentHash } from "../../crypto/hash.js";
 import { AccessPath, Purpose, type Category } from "../constants.js";
 import type { SentTransaction } from "./base.js";
 import { signerAddress } from "./base.js";
@@ -21,8 +21,22 @@ import {
   type RecordBody,
   type RecordClientOptions,
   type RotatedRecord,
-  type SealOptions,
+  type WriteOptions,
 } from "./records.js";
+import type { CallOptions } from "../transport.js";
+import {
+  addressSchema,
+  bodySchema,
+  bytes32Schema,
+  callOptionsSchema,
+  categorySchema,
+  durationSchema,
+  parseArgs,
+  parseCallOptions,
+  purposeSchema,
+  recordIdSchema,
+  writeOptionsSchema,
+} from "../validate.js";
 
 /** The audited access of an `openRecord` transaction. */
 export interface RecordAccess {
@@ -59,13 +73,13 @@ export interface EmergencyOpenedRecord extends OpenedRecord {
 }
 
 /** Options of {@link ClinicianClient.openRecordInEmergency}. */
-export interface EmergencyOpenOptions {
+export interface EmergencyOpenOptions extends CallOptions {
   /** Purpose of the audited open. Default emergency. */
   readonly purpose?: Purpose;
 }
 
 /** Options of {@link ClinicianClient.rotateRecord}. */
-export interface ClinicianRotateOptions {
+export interface ClinicianRotateOptions extends CallOptions {
   /** Purpose of the audited open that precedes the re-encryption. Default treatment. */
   readonly purpose?: Purpose;
 }
@@ -82,13 +96,19 @@ export class ClinicianClient extends RecordClient {
    * every grantee allowed `category` now, store the envelope and anchor its hash. The write is simulated
    * before anything is stored; a refusal throws the decoded reason (e.g. `AccessDeniedError`).
    */
-  createRecord(
+  async createRecord(
     patient: string,
     category: Category,
     body: RecordBody,
-    options: SealOptions = {},
+    options: WriteOptions = {},
   ): Promise<AnchoredRecord> {
-    return this.sealAndAnchor(getAddress(patient), category, body, undefined, options);
+    const args = parseArgs("createRecord", {
+      patient: [addressSchema, patient],
+      category: [categorySchema, category],
+      body: [bodySchema, body],
+      options: [writeOptionsSchema, options],
+    });
+    return this.sealAndAnchor(args.patient, args.category, body, undefined, options);
   }
 
   /**
@@ -101,9 +121,14 @@ export class ClinicianClient extends RecordClient {
    *   responder: see {@link openRecordInEmergency}; or a grantee added after the version was sealed:
    *   see `latestVersionOf`).
    */
-  async openRecord(recordId: string, purpose: Purpose): Promise<OpenedRecord> {
-    const access = await this.auditOpen(recordId, purpose);
-    const record = await this.record(access.recordId);
+  async openRecord(
+    recordId: string,
+    purpose: Purpose,
+    options: CallOptions = {},
+  ): Promise<OpenedRecord> {
+    const o = { deadline: this.deadline(parseCallOptions("openRecord", options)) };
+    const access = await this.auditOpen(recordId, purpose, o);
+    const record = await this.record(access.recordId, o);
     return { ...(await this.decryptRecord(record)), access };
   }
 
@@ -126,8 +151,9 @@ export class ClinicianClient extends RecordClient {
     custodian: KeyReleaseService,
     options: EmergencyOpenOptions = {},
   ): Promise<EmergencyOpenedRecord> {
-    const access = await this.auditOpen(recordId, options.purpose ?? Purpose.Emergency);
-    const record = await this.record(access.recordId);
+    const o = { deadline: this.deadline(parseCallOptions("openRecordInEmergency", options)) };
+    const access = await this.auditOpen(recordId, options.purpose ?? Purpose.Emergency, o);
+    const record = await this.record(access.recordId, o);
     const anchored = await this.fetchEnvelope(record);
     const readers = inspectEnvelope(anchored).readers;
     const myKeys = this.keys.map((k) => toHex(k.publicKey));
@@ -150,10 +176,22 @@ export class ClinicianClient extends RecordClient {
    * Only the audited `openRecord` transaction, without fetching or decrypting: what an integration that
    * only logs access calls.
    */
-  async auditOpen(recordId: string, purpose: Purpose): Promise<RecordAccess> {
-    const id = normalizeContentHash(recordId);
-    const transaction = await this.send("openRecord", () =>
-      this.ledger.openRecord.populateTransaction(id, purpose),
+  async auditOpen(
+    recordId: string,
+    purpose: Purpose,
+    options: CallOptions = {},
+  ): Promise<RecordAccess> {
+    const args = parseArgs("openRecord", {
+      recordId: [recordIdSchema, recordId],
+      purpose: [purposeSchema, purpose],
+      options: [callOptionsSchema, options],
+    });
+    const id = args.recordId;
+    purpose = args.purpose;
+    const transaction = await this.send(
+      "openRecord",
+      () => this.ledger.openRecord.populateTransaction(id, purpose),
+      this.deadline(options),
     );
     for (const log of transaction.receipt.logs) {
       const parsed = this.ledger.interface.parseLog({ topics: [...log.topics], data: log.data });
@@ -177,10 +215,19 @@ export class ClinicianClient extends RecordClient {
   async amendRecord(
     recordId: string,
     newBody: RecordBody,
-    options: SealOptions = {},
+    options: WriteOptions = {},
   ): Promise<AnchoredRecord> {
-    const record = await this.record(recordId);
-    return this.sealAndAnchor(record.patient, record.category, newBody, record.recordId, options);
+    const args = parseArgs("amendRecord", {
+      recordId: [recordIdSchema, recordId],
+      newBody: [bodySchema, newBody],
+      options: [writeOptionsSchema, options],
+    });
+    const deadline = this.deadline(options);
+    const record = await this.record(args.recordId, { deadline });
+    return this.sealAndAnchor(record.patient, record.category, newBody, record.recordId, {
+      ...options,
+      deadline,
+    });
   }
 
   /**
@@ -192,8 +239,9 @@ export class ClinicianClient extends RecordClient {
     recordId: string,
     options: ClinicianRotateOptions = {},
   ): Promise<RotatedRecord> {
-    const access = await this.auditOpen(recordId, options.purpose ?? Purpose.Treatment);
-    return this.rotateVerified(await this.record(access.recordId));
+    const o = { deadline: this.deadline(parseCallOptions("rotateRecord", options)) };
+    const access = await this.auditOpen(recordId, options.purpose ?? Purpose.Treatment, o);
+    return this.rotateVerified(await this.record(access.recordId, o));
   }
 
   /**
@@ -205,9 +253,24 @@ export class ClinicianClient extends RecordClient {
     patient: string,
     justificationHash: string,
     durationSeconds: number,
+    options: CallOptions = {},
   ): Promise<BreakGlassWindowOpened> {
-    const transaction = await this.send("breakGlass", () =>
-      this.ledger.breakGlass.populateTransaction(patient, justificationHash, durationSeconds),
+    const args = parseArgs("breakGlass", {
+      patient: [addressSchema, patient],
+      justificationHash: [bytes32Schema, justificationHash],
+      durationSeconds: [durationSchema, durationSeconds],
+      options: [callOptionsSchema, options],
+    });
+    patient = args.patient;
+    const transaction = await this.send(
+      "breakGlass",
+      () =>
+        this.ledger.breakGlass.populateTransaction(
+          args.patient,
+          args.justificationHash,
+          args.durationSeconds,
+        ),
+      this.deadline(options),
     );
     for (const log of transaction.receipt.logs) {
       const parsed = this.ledger.interface.parseLog({ topics: [...log.topics], data: log.data });

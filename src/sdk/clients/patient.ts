@@ -11,12 +11,23 @@ import {
   categoryMask,
   purposeMask,
   RecordStatus,
+  Role,
   type Category,
   type Purpose,
 } from "../constants.js";
 import type { ConsentInfo, OnChainRecord, SentTransaction } from "./base.js";
 import { signerAddress } from "./base.js";
 import { NotYourRecordError } from "./errors.js";
+import { InvalidFieldError } from "../errors.js";
+import type { CallOptions } from "../transport.js";
+import {
+  addressSchema,
+  callOptionsSchema,
+  consentTermsSchema,
+  parseArg,
+  parseArgs,
+  recordIdSchema,
+} from "../validate.js";
 import {
   RecordClient,
   type AnchoredRecord,
@@ -105,7 +116,8 @@ export class PatientClient extends RecordClient {
    * transaction: the audit trail records others' access to a patient's data.
    */
   async openRecord(recordId: string): Promise<DecryptedRecord> {
-    return this.decryptRecord(await this.ownRecord(recordId));
+    const id = parseArg("openRecord", "recordId", recordIdSchema, recordId);
+    return this.decryptRecord(await this.ownRecord(id));
   }
 
   /** The patient's live grants (unexpired), from `ConsentGranted` events and `consentOf`. */
@@ -125,11 +137,48 @@ export class PatientClient extends RecordClient {
    * Grant (or replace the grant of) `grantee`. The grant lets the grantee open records on chain; to
    * decrypt records anchored before it, share them ({@link shareRecord}, {@link shareAllowedRecords}).
    */
-  grantConsent(grantee: string, terms: ConsentTerms): Promise<SentTransaction> {
-    const categories = categoryMask(...terms.categories);
-    const purposes = purposeMask(...terms.purposes);
-    return this.send("grantConsent", () =>
-      this.ledger.grantConsent.populateTransaction(grantee, categories, purposes, terms.expiresAt),
+  async grantConsent(
+    grantee: string,
+    terms: ConsentTerms,
+    options: CallOptions = {},
+  ): Promise<SentTransaction> {
+    const args = parseArgs("grantConsent", {
+      grantee: [addressSchema, grantee],
+      terms: [consentTermsSchema, terms],
+      options: [callOptionsSchema, options],
+    });
+    const d = this.deadline(options);
+    const member = await this.member(args.grantee, { deadline: d });
+    if (member.role === Role.None) {
+      throw new InvalidFieldError(
+        "grantConsent",
+        "grantee",
+        `${args.grantee} is not a CareLedger member: a grant to it would open nothing`,
+      );
+    }
+    const categories = categoryMask(...args.terms.categories);
+    const purposes = purposeMask(...args.terms.purposes);
+    const expiresAt = args.terms.expiresAt;
+    // Idempotent: when exactly this grant is in effect (a retry after a lost reply), return the
+    // transaction that made it instead of sending another.
+    const now = await this.consent(this.address, args.grantee, { deadline: d });
+    if (now.categories === categories && now.purposes === purposes && now.expiresAt === expiresAt) {
+      const logs = await this.events(
+        this.ledger.filters.ConsentGranted(this.address, args.grantee),
+        d,
+      );
+      const last = logs[logs.length - 1];
+      const landed =
+        last === undefined
+          ? undefined
+          : await this.landedTransaction("grantConsent", last.transactionHash, d);
+      if (landed !== undefined) return landed;
+    }
+    return this.send(
+      "grantConsent",
+      () =>
+        this.ledger.grantConsent.populateTransaction(args.grantee, categories, purposes, expiresAt),
+      d,
     );
   }
 
@@ -137,8 +186,16 @@ export class PatientClient extends RecordClient {
    * Revoke `grantee`'s consent (effective in the same block). Records the grantee could decrypt stay
    * decryptable with keys it may have cached: use {@link revokeAndRotate} to re-key them.
    */
-  revokeConsent(grantee: string): Promise<SentTransaction> {
-    return this.send("revokeConsent", () => this.ledger.revokeConsent.populateTransaction(grantee));
+  async revokeConsent(grantee: string, options: CallOptions = {}): Promise<SentTransaction> {
+    const args = parseArgs("revokeConsent", {
+      grantee: [addressSchema, grantee],
+      options: [callOptionsSchema, options],
+    });
+    return this.send(
+      "revokeConsent",
+      () => this.ledger.revokeConsent.populateTransaction(args.grantee),
+      this.deadline(options),
+    );
   }
 
   /**
@@ -146,7 +203,11 @@ export class PatientClient extends RecordClient {
    * (no re-encryption) and anchor the new envelope with `amendRecord`. Returns the new version.
    */
   async shareRecord(recordId: string, grantee: string): Promise<AnchoredRecord> {
-    return this.addReaderVerified(await this.ownRecord(recordId), grantee);
+    const args = parseArgs("shareRecord", {
+      recordId: [recordIdSchema, recordId],
+      grantee: [addressSchema, grantee],
+    });
+    return this.addReaderVerified(await this.ownRecord(args.recordId), args.grantee);
   }
 
   /**
@@ -154,7 +215,7 @@ export class PatientClient extends RecordClient {
    * key of yet.
    */
   async shareAllowedRecords(grantee: string, options: BulkOptions = {}): Promise<ShareResult> {
-    const who = getAddress(grantee);
+    const who = parseArg("shareAllowedRecords", "grantee", addressSchema, grantee);
     const granteeKey = await this.encryptionKeyOf(who);
     const records = await this.listRecords({ currentOnly: true });
     const allowed = new Map<Category, boolean>();
@@ -188,7 +249,8 @@ export class PatientClient extends RecordClient {
    * grantees allowed its category now (see `readersFor`), anchored as a new version.
    */
   async rotateRecord(recordId: string): Promise<RotatedRecord> {
-    return this.rotateVerified(await this.ownRecord(recordId));
+    const id = parseArg("rotateRecord", "recordId", recordIdSchema, recordId);
+    return this.rotateVerified(await this.ownRecord(id));
   }
 
   /**
@@ -204,7 +266,7 @@ export class PatientClient extends RecordClient {
     grantee: string,
     options: BulkOptions = {},
   ): Promise<RevokeAndRotateResult> {
-    const who = getAddress(grantee);
+    const who = parseArg("revokeAndRotate", "grantee", addressSchema, grantee);
     const grant = await this.consent(this.address, who);
     const revocation = grant.expiresAt === 0 ? undefined : await this.revokeConsent(who);
     const granteeKeys = await this.keysPublishedBy(who);
@@ -230,7 +292,7 @@ export class PatientClient extends RecordClient {
 
   /** Every X25519 key `account` published (onboarding and rotations), oldest first. */
   async keysPublishedBy(account: string): Promise<Hex[]> {
-    const who = getAddress(account);
+    const who = parseArg("keysPublishedBy", "account", addressSchema, account);
     const [onboarded, rotated] = await Promise.all([
       this.events(this.ledger.filters.MemberOnboarded(who)),
       this.events(this.ledger.filters.EncryptionKeyRotated(who)),

@@ -8,6 +8,8 @@
  * record id anchored on chain and its header names the patient and category the chain holds; a
  * tampered blob is an `IntegrityError`, never data.
  */
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { getAddress, ZeroHash } from "ethers";
 import { IntegrityError, InvalidArgumentError } from "../../errors.js";
 import { toHex, utf8, type BytesInput, type Hex } from "../../crypto/bytes.js";
@@ -23,6 +25,15 @@ import { NotAReaderError } from "../../crypto/errors.js";
 import { contentHash, normalizeContentHash, type ContentHash } from "../../crypto/hash.js";
 import { encryptionKeyHex, type MemberKeyPair } from "../../crypto/keys.js";
 import type { BlobStore } from "../../store/blob-store.js";
+import {
+  isAnchorJournal,
+  type AnchorIntent,
+  type AnchorJournal,
+  type UnanchoredBlob,
+} from "../../store/journal.js";
+import { ContractRevertError, InvalidFieldError } from "../errors.js";
+import type { CallOptions, Deadline } from "../transport.js";
+import { addressSchema, categorySchema, parseArgs } from "../validate.js";
 import { purposesInMask, RecordStatus, type Category } from "../constants.js";
 import {
   LedgerClient,
@@ -83,6 +94,44 @@ export interface SealOptions {
   readonly context?: Uint8Array;
 }
 
+/** Options of a write that seals a new envelope (create, amend). */
+export interface WriteOptions extends SealOptions, CallOptions {
+  /**
+   * Names the write for retries (e.g. the app's own id of the order or observation). A retry with the
+   * same key finishes the first attempt's envelope instead of sealing a new one, even after a
+   * restart when the store keeps an anchor journal. Without it the write's inputs (patient,
+   * category, amended version, body, context) are its key: the same body retried after an unknown
+   * outcome yields one anchor, while the same body written again after a success is a new record.
+   */
+  readonly idempotencyKey?: string;
+}
+
+/** Options of {@link RecordClient.repairUnanchored}. */
+export interface RepairOptions extends CallOptions {
+  /** Leave entries younger than this alone (writes in flight). Default one hour. */
+  readonly graceMs?: number;
+}
+
+/** What {@link RecordClient.repairUnanchored} did with one unanchored envelope. */
+export interface RepairOutcome {
+  readonly recordId: ContentHash;
+  /**
+   * `confirmed`: the anchor had landed (marked); `anchored`: anchored now; `deleted`: the chain refuses
+   * the anchor, the blob was deleted; `skipped`: another member's, or within the grace period.
+   */
+  readonly action: "confirmed" | "anchored" | "deleted" | "skipped";
+  readonly transaction?: SentTransaction;
+  readonly reason?: string;
+}
+
+/** The outcome of {@link RecordClient.repairUnanchored}, one entry per envelope looked at. */
+export interface RepairReport {
+  readonly outcomes: readonly RepairOutcome[];
+}
+
+/** Default grace period of {@link RecordClient.repairUnanchored}: one hour. */
+export const DEFAULT_REPAIR_GRACE_MS = 60 * 60 * 1000;
+
 /** A record version the client anchored (create, amend, share, rotate). */
 export interface AnchoredRecord {
   /** The new version's id = keccak256 of its envelope. */
@@ -138,10 +187,14 @@ export abstract class RecordClient extends LedgerClient {
   readonly keys: readonly MemberKeyPair[];
   /** The emergency key custodian's public key (bytes32 hex) wrapped into every new version, if any. */
   readonly custodianPublicKey: Hex | undefined;
+  readonly #journal: AnchorJournal;
 
   protected constructor(options: RecordClientOptions, address: string) {
     super(options, address);
     this.store = options.store;
+    this.#journal = isAnchorJournal(options.store)
+      ? options.store
+      : new ProcessJournal(options.store);
     this.keys = Array.isArray(options.keys)
       ? [...(options.keys as readonly MemberKeyPair[])]
       : [options.keys as MemberKeyPair];
@@ -157,8 +210,8 @@ export abstract class RecordClient extends LedgerClient {
   }
 
   /** The record version `recordId` on chain; throws {@link RecordNotAnchoredError} if none. */
-  async record(recordId: string): Promise<OnChainRecord> {
-    const record = await this.findRecord(recordId);
+  async record(recordId: string, options: CallOptions = {}): Promise<OnChainRecord> {
+    const record = await this.findRecord(recordId, options);
     if (record === undefined) throw new RecordNotAnchoredError(normalizeContentHash(recordId));
     return record;
   }
@@ -167,9 +220,13 @@ export abstract class RecordClient extends LedgerClient {
    * The newest version of the record `recordId` belongs to, following amendments forward through the
    * patient's `RecordAnchored` events (a reader holding an old id finds the version to open).
    */
-  async latestVersionOf(recordId: string): Promise<ContentHash> {
-    const record = await this.record(recordId);
-    const logs = await this.events(this.ledger.filters.RecordAnchored(undefined, record.patient));
+  async latestVersionOf(recordId: string, options: CallOptions = {}): Promise<ContentHash> {
+    const d = this.deadline(options);
+    const record = await this.record(recordId, { deadline: d });
+    const logs = await this.events(
+      this.ledger.filters.RecordAnchored(undefined, record.patient),
+      d,
+    );
     const next = new Map<string, ContentHash>();
     for (const log of logs) {
       const supersedes = log.args.supersedes.toLowerCase();
@@ -188,22 +245,31 @@ export abstract class RecordClient extends LedgerClient {
    * `ConsentGranted` / `ConsentRevoked` events and checked with `consentOf` and `hasAccess` now. When the
    * client has an `emergencyCustodian`, its key comes last (role `"custodian"`, no account).
    */
-  async readersFor(patient: string, category: Category): Promise<RecordReader[]> {
-    const patientAddress = getAddress(patient);
+  async readersFor(
+    patient: string,
+    category: Category,
+    options: CallOptions = {},
+  ): Promise<RecordReader[]> {
+    const args = parseArgs("readersFor", {
+      patient: [addressSchema, patient],
+      category: [categorySchema, category],
+    });
+    const o = { deadline: this.deadline(options) };
+    const patientAddress = args.patient;
     const readers = new Map<Hex, RecordReader>();
     const add = (reader: RecordReader): void => {
       if (!readers.has(reader.publicKey)) readers.set(reader.publicKey, reader);
     };
     add({
       account: patientAddress,
-      publicKey: await this.encryptionKeyOf(patientAddress),
+      publicKey: await this.encryptionKeyOf(patientAddress, o),
       role: "patient",
     });
     if (this.address !== patientAddress) {
       add({ account: this.address, publicKey: this.publicKey, role: "author" });
     }
-    for (const grantee of await this.liveGrantees(patientAddress, category)) {
-      add({ account: grantee, publicKey: await this.encryptionKeyOf(grantee), role: "grantee" });
+    for (const grantee of await this.liveGrantees(patientAddress, args.category, o)) {
+      add({ account: grantee, publicKey: await this.encryptionKeyOf(grantee, o), role: "grantee" });
     }
     if (this.custodianPublicKey !== undefined) {
       add({ account: undefined, publicKey: this.custodianPublicKey, role: "custodian" });
@@ -215,11 +281,22 @@ export abstract class RecordClient extends LedgerClient {
    * Grantees of `patient` who may read `category` now: a live grant covering the category and a role
    * that may read it, for at least one purpose of the grant. Not audited (views).
    */
-  async liveGrantees(patient: string, category: Category): Promise<string[]> {
-    const patientAddress = getAddress(patient);
+  async liveGrantees(
+    patient: string,
+    category: Category,
+    options: CallOptions = {},
+  ): Promise<string[]> {
+    const args = parseArgs("liveGrantees", {
+      patient: [addressSchema, patient],
+      category: [categorySchema, category],
+    });
+    const d = this.deadline(options);
+    const o = { deadline: d };
+    const patientAddress = args.patient;
+    category = args.category as Category;
     const [granted, revoked] = await Promise.all([
-      this.events(this.ledger.filters.ConsentGranted(patientAddress)),
-      this.events(this.ledger.filters.ConsentRevoked(patientAddress)),
+      this.events(this.ledger.filters.ConsentGranted(patientAddress), d),
+      this.events(this.ledger.filters.ConsentRevoked(patientAddress), d),
     ]);
     // The last consent event per grantee decides whether it is worth asking the chain.
     const last = new Map<string, number>();
@@ -230,14 +307,14 @@ export abstract class RecordClient extends LedgerClient {
       const position = log.blockNumber * 1e6 + log.index;
       if ((last.get(grantee) ?? -1) < position) last.delete(grantee);
     }
-    const now = await this.chainTime();
+    const now = await this.chainTime(o);
     const bit = 1 << category;
     const out: string[] = [];
     for (const grantee of last.keys()) {
-      const grant = await this.consent(patientAddress, grantee);
+      const grant = await this.consent(patientAddress, grantee, o);
       if (grant.expiresAt <= now || (grant.categories & bit) === 0) continue;
       for (const purpose of purposesInMask(grant.purposes)) {
-        if (await this.hasAccess(patientAddress, grantee, category, purpose)) {
+        if (await this.hasAccess(patientAddress, grantee, category, purpose, o)) {
           out.push(grantee);
           break;
         }
@@ -247,8 +324,8 @@ export abstract class RecordClient extends LedgerClient {
   }
 
   /** The X25519 public key `account` registered on chain; {@link MissingEncryptionKeyError} if none. */
-  async encryptionKeyOf(account: string): Promise<Hex> {
-    const { encryptionKey } = await this.member(account);
+  async encryptionKeyOf(account: string, options: CallOptions = {}): Promise<Hex> {
+    const { encryptionKey } = await this.member(account, options);
     if (BigInt(encryptionKey) === 0n) throw new MissingEncryptionKeyError(getAddress(account));
     return encryptionKey as Hex;
   }
@@ -300,17 +377,37 @@ export abstract class RecordClient extends LedgerClient {
    * Seal `body` for the readers of `patient`'s `category`, store it and anchor it: as a new record, or
    * as an amendment of `supersedes`. The transaction is simulated (`staticCall`) before the blob is
    * stored, so a refused write leaves nothing behind and throws the decoded reason.
+   *
+   * Safe to retry: the write's intent key (the caller's `idempotencyKey`, or a MAC of its inputs under
+   * this member's key) finds an envelope an earlier attempt stored but did not see anchored; that same
+   * envelope is then anchored (or, when it landed, its anchor returned), never a second one.
    */
   protected async sealAndAnchor(
     patient: string,
     category: Category,
     body: RecordBody,
     supersedes: ContentHash | undefined,
-    options: SealOptions,
+    options: WriteOptions,
   ): Promise<AnchoredRecord> {
-    const readers = await this.readersFor(patient, category);
+    const d = this.deadline(options);
+    const bytes = typeof body === "string" ? utf8(body) : body;
+    const intentKey = this.intentKey(
+      options.idempotencyKey !== undefined
+        ? ["key", options.idempotencyKey]
+        : [
+            "write",
+            patient,
+            String(category),
+            supersedes ?? "",
+            contentHash(bytes),
+            toHex(options.context ?? new Uint8Array(0)),
+          ],
+    );
+    const earlier = await this.findIntent(intentKey);
+    if (earlier !== undefined) return this.resumeAnchor(earlier, d);
+    const readers = await this.readersFor(patient, category, { deadline: d });
     const envelope = sealRecord({
-      body: typeof body === "string" ? utf8(body) : body,
+      body: bytes,
       readers,
       aad: {
         patient,
@@ -318,7 +415,142 @@ export abstract class RecordClient extends LedgerClient {
         ...(options.context === undefined ? {} : { context: options.context }),
       },
     });
-    return this.storeAndAnchor(envelope, patient, category, readers, supersedes);
+    return this.storeAndAnchor(envelope, patient, category, readers, supersedes, intentKey, d);
+  }
+
+  /** The store's anchor journal, or an in-process one when the store keeps none. */
+  get journal(): AnchorJournal {
+    return this.#journal;
+  }
+
+  /**
+   * The intent key of a write: HMAC-SHA256 under a key derived from this member's current private key,
+   * so the journal (readable by the store's owner) reveals nothing about the inputs.
+   */
+  protected intentKey(parts: readonly string[]): string {
+    const key = hmac(sha256, (this.keys[0] as MemberKeyPair).privateKey, utf8("careledger/intent"));
+    return toHex(hmac(sha256, key, utf8(JSON.stringify(parts))));
+  }
+
+  /** The journal entry of this member with `intentKey`, if an earlier attempt left one. */
+  protected async findIntent(intentKey: string): Promise<UnanchoredBlob | undefined> {
+    return (await this.#journal.listUnanchored()).find(
+      (e) => e.intent.intentKey === intentKey && e.intent.author === this.address,
+    );
+  }
+
+  /**
+   * Finish a write an earlier attempt began: if its envelope is anchored (the reply was lost), clear
+   * the journal entry and return the landed anchor; otherwise anchor the stored envelope.
+   */
+  protected async resumeAnchor(entry: UnanchoredBlob, deadline: Deadline): Promise<AnchoredRecord> {
+    const envelope = await this.store.get(entry.recordId);
+    const info = inspectEnvelope(envelope);
+    const owners = await this.keyOwners({ deadline });
+    const { patient, category, supersedes } = entry.intent;
+    const readers = info.readers.map((k): RecordReader => {
+      const owner = owners.get(k);
+      return {
+        account: owner,
+        publicKey: k,
+        role:
+          k === this.custodianPublicKey
+            ? "custodian"
+            : owner === patient
+              ? "patient"
+              : owner === this.address
+                ? "author"
+                : "grantee",
+      };
+    });
+    const landed = await this.landedAnchor(entry.recordId, deadline);
+    const anchored = (transaction: SentTransaction): AnchoredRecord => ({
+      recordId: entry.recordId,
+      patient,
+      category: category as Category,
+      supersedes: supersedes ?? ZeroHash,
+      envelopeSize: envelope.length,
+      readers,
+      transaction,
+    });
+    if (landed !== undefined) {
+      await this.#journal.markAnchored(entry.recordId);
+      return anchored(landed);
+    }
+    return anchored(await this.anchorStored(entry.recordId, entry.intent, deadline));
+  }
+
+  /**
+   * The anchor transaction of `recordId` when this member anchored it (found by its `RecordAnchored`
+   * event), undefined when it is not anchored. Anchored by someone else: `StateConflictError`-like
+   * refusal is the caller's to make, so undefined is never returned for it.
+   */
+  protected async landedAnchor(
+    recordId: ContentHash,
+    deadline: Deadline,
+  ): Promise<SentTransaction | undefined> {
+    const onChain = await this.findRecord(recordId, { deadline });
+    if (onChain === undefined) return undefined;
+    const logs = await this.events(
+      this.ledger.filters.RecordAnchored(recordId, undefined, this.address),
+      deadline,
+    );
+    const log = logs[0];
+    if (log === undefined) {
+      throw new IntegrityError(
+        `record ${recordId} is anchored on chain, but not by ${this.address}: refusing to claim it`,
+      );
+    }
+    return this.landedTransaction(
+      onChain.supersedes === ZeroHash ? "anchorRecord" : "amendRecord",
+      log.transactionHash,
+      deadline,
+    );
+  }
+
+  /**
+   * Settle every envelope of this member that the store holds but the chain does not show anchored
+   * ({@link AnchorJournal.listUnanchored}), leaving alone entries younger than `graceMs` (a write in
+   * flight elsewhere). Each is, in this order: found anchored (the reply was lost) and marked so;
+   * anchored now, when the chain still accepts the write (simulated first); or deleted, when the chain
+   * refuses it (consent revoked, the version it amends moved on, …): nothing on chain refers to it.
+   * Entries of other members are reported as skipped. Node faults stop the repair (run it again).
+   */
+  async repairUnanchored(options: RepairOptions = {}): Promise<RepairReport> {
+    const graceMs = options.graceMs ?? DEFAULT_REPAIR_GRACE_MS;
+    if (!Number.isFinite(graceMs) || graceMs < 0) {
+      throw new InvalidFieldError("repairUnanchored", "options.graceMs", "must be >= 0");
+    }
+    const d = this.deadline(options);
+    const report: RepairOutcome[] = [];
+    for (const entry of await this.#journal.listUnanchored()) {
+      const { recordId, intent } = entry;
+      if (intent.author !== this.address) {
+        report.push({ recordId, action: "skipped", reason: `written by ${intent.author}` });
+        continue;
+      }
+      if (Date.now() - entry.storedAt < graceMs) {
+        report.push({ recordId, action: "skipped", reason: "younger than the grace period" });
+        continue;
+      }
+      const landed = await this.landedAnchor(recordId, d);
+      if (landed !== undefined) {
+        await this.#journal.markAnchored(recordId);
+        report.push({ recordId, action: "confirmed", transaction: landed });
+        continue;
+      }
+      try {
+        await this.simulateAnchor(recordId, intent, d);
+      } catch (error) {
+        if (!(error instanceof ContractRevertError)) throw error;
+        await this.#journal.deleteUnanchored(recordId);
+        report.push({ recordId, action: "deleted", reason: error.message });
+        continue;
+      }
+      const transaction = await this.anchorStored(recordId, intent, d);
+      report.push({ recordId, action: "anchored", transaction });
+    }
+    return { outcomes: report };
   }
 
   /**
@@ -341,6 +573,8 @@ export abstract class RecordClient extends LedgerClient {
       record.category,
       readers,
       record.recordId,
+      this.intentKey(["rotate", record.recordId]),
+      this.deadline(),
     );
     const kept = new Set(readers.map((r) => r.publicKey));
     return { ...anchored, removedReaderKeys: info.readers.filter((k) => !kept.has(k)) };
@@ -378,17 +612,26 @@ export abstract class RecordClient extends LedgerClient {
       }),
       { account: getAddress(account), publicKey, role: "grantee" },
     ];
-    return this.storeAndAnchor(shared, record.patient, record.category, readers, record.recordId);
+    return this.storeAndAnchor(
+      shared,
+      record.patient,
+      record.category,
+      readers,
+      record.recordId,
+      this.intentKey(["share", record.recordId, publicKey]),
+      this.deadline(),
+    );
   }
 
   /**
    * Which account published each X25519 key (`MemberOnboarded` and `EncryptionKeyRotated` events),
    * including keys since replaced.
    */
-  async keyOwners(): Promise<Map<Hex, string>> {
+  async keyOwners(options: CallOptions = {}): Promise<Map<Hex, string>> {
+    const d = this.deadline(options);
     const [onboarded, rotated] = await Promise.all([
-      this.events(this.ledger.filters.MemberOnboarded()),
-      this.events(this.ledger.filters.EncryptionKeyRotated()),
+      this.events(this.ledger.filters.MemberOnboarded(), d),
+      this.events(this.ledger.filters.EncryptionKeyRotated(), d),
     ]);
     const owners = new Map<Hex, string>();
     for (const log of onboarded) {
@@ -400,33 +643,34 @@ export abstract class RecordClient extends LedgerClient {
     return owners;
   }
 
-  /** Simulate the anchor, store the envelope, send the anchor transaction. */
+  /** Simulate the anchor, store the envelope with its intent, send the anchor transaction. */
   private async storeAndAnchor(
     envelope: Uint8Array,
     patient: string,
     category: Category,
     readers: readonly RecordReader[],
     supersedes: ContentHash | undefined,
+    intentKey: string,
+    deadline: Deadline,
   ): Promise<AnchoredRecord> {
+    const earlier = await this.findIntent(intentKey);
+    if (earlier !== undefined) return this.resumeAnchor(earlier, deadline);
     const recordId = contentHash(envelope);
-    const fn = supersedes === undefined ? "anchorRecord" : "amendRecord";
-    await this.view(
-      fn,
-      supersedes === undefined
-        ? this.ledger.anchorRecord.staticCall(patient, category, recordId)
-        : this.ledger.amendRecord.staticCall(supersedes, recordId),
-    );
-    const stored = await this.store.put(envelope);
+    const intent: AnchorIntent = {
+      patient: getAddress(patient),
+      category,
+      supersedes,
+      author: this.address,
+      intentKey,
+    };
+    await this.simulateAnchor(recordId, intent, deadline);
+    const stored = await this.#journal.putUnanchored(envelope, intent);
     if (stored !== recordId) {
       throw new IntegrityError(
         `the store addressed the envelope as ${stored}, expected ${recordId}`,
       );
     }
-    const transaction = await this.send(fn, () =>
-      supersedes === undefined
-        ? this.ledger.anchorRecord.populateTransaction(patient, category, recordId)
-        : this.ledger.amendRecord.populateTransaction(supersedes, recordId),
-    );
+    const transaction = await this.anchorStored(recordId, intent, deadline);
     return {
       recordId,
       patient: getAddress(patient),
@@ -436,6 +680,58 @@ export abstract class RecordClient extends LedgerClient {
       readers,
       transaction,
     };
+  }
+
+  /** `staticCall` of the anchor of `recordId` (a refusal throws decoded). */
+  private async simulateAnchor(
+    recordId: ContentHash,
+    intent: AnchorIntent,
+    deadline: Deadline,
+  ): Promise<void> {
+    await this.view(
+      intent.supersedes === undefined ? "anchorRecord" : "amendRecord",
+      intent.supersedes === undefined
+        ? this.ledger.anchorRecord.staticCall(intent.patient, intent.category, recordId)
+        : this.ledger.amendRecord.staticCall(intent.supersedes, recordId),
+      deadline,
+    );
+  }
+
+  /**
+   * Send the anchor of the stored envelope `recordId` and mark it anchored in the journal. If the
+   * chain already holds it (an earlier attempt landed unseen), that anchor is returned instead.
+   */
+  private async anchorStored(
+    recordId: ContentHash,
+    intent: AnchorIntent,
+    deadline: Deadline,
+  ): Promise<SentTransaction> {
+    let transaction: SentTransaction;
+    try {
+      transaction = await this.send(
+        intent.supersedes === undefined ? "anchorRecord" : "amendRecord",
+        () =>
+          intent.supersedes === undefined
+            ? this.ledger.anchorRecord.populateTransaction(
+                intent.patient,
+                intent.category,
+                recordId,
+              )
+            : this.ledger.amendRecord.populateTransaction(intent.supersedes, recordId),
+        deadline,
+      );
+    } catch (error) {
+      if (error instanceof ContractRevertError && error.is("RecordAlreadyAnchored")) {
+        const landed = await this.landedAnchor(recordId, deadline);
+        if (landed !== undefined) {
+          await this.#journal.markAnchored(recordId);
+          return landed;
+        }
+      }
+      throw error;
+    }
+    await this.#journal.markAnchored(recordId);
+    return transaction;
   }
 
   /** The member key pair that is a reader of the envelope. */
@@ -458,4 +754,35 @@ function bindingOf(record: OnChainRecord): { expectedPatient: string; expectedCa
 /** Whether `record` is the current version (not superseded, not entered in error). */
 export function isCurrent(record: OnChainRecord): boolean {
   return record.status === RecordStatus.Current;
+}
+
+/**
+ * The anchor journal of a store that keeps none: in this process only (lost on restart; the write's
+ * envelope stays in the store either way).
+ */
+class ProcessJournal implements AnchorJournal {
+  readonly #store: BlobStore;
+  readonly #entries = new Map<ContentHash, UnanchoredBlob>();
+
+  constructor(store: BlobStore) {
+    this.#store = store;
+  }
+
+  async putUnanchored(bytes: Uint8Array, intent: AnchorIntent): Promise<ContentHash> {
+    const recordId = contentHash(bytes);
+    this.#entries.set(recordId, { recordId, intent, storedAt: Date.now() });
+    return this.#store.put(bytes);
+  }
+
+  async markAnchored(hash: string): Promise<void> {
+    this.#entries.delete(normalizeContentHash(hash));
+  }
+
+  async listUnanchored(): Promise<UnanchoredBlob[]> {
+    return [...this.#entries.values()];
+  }
+
+  async deleteUnanchored(hash: string): Promise<void> {
+    this.#entries.delete(normalizeContentHash(hash));
+  }
 }
