@@ -200,11 +200,15 @@ export interface CallRequest {
 
 /** A transaction sent by an {@link AccountSender} whose receipt has not been seen yet. */
 interface Unconfirmed {
+  /** The call (target and calldata) it was sent for. */
+  readonly key: string;
   readonly functionName: string;
   /** Undefined when a node-managed account signed and the reply carrying the hash was lost. */
   readonly hash: string | undefined;
   readonly nonce: number;
   readonly request: TransactionRequest;
+  /** The signed transaction, when signed locally (it can be broadcast again as is). */
+  readonly raw?: string | undefined;
 }
 
 /** What {@link AccountSender.send} returns: the mined, successful receipt. */
@@ -284,12 +288,24 @@ export class AccountSender {
       gasLimit: (estimate * (100n + GAS_MARGIN_PERCENT)) / 100n,
     };
     const sent = await this.#broadcast(tx, functionName, deadline, iface);
-    const pending: Unconfirmed = { functionName, hash: sent.hash, nonce: sent.nonce, request: tx };
-    this.#unconfirmed.set(key, pending);
-    if (sent.fault !== undefined && sent.hash === undefined) throw sent.fault;
-    const receipt = await this.#waitReceipt(pending, deadline, iface, sent.fault);
-    this.#unconfirmed.delete(key);
-    return receipt;
+    const pending: Unconfirmed = {
+      key,
+      functionName,
+      hash: sent.hash,
+      nonce: sent.nonce,
+      request: tx,
+      raw: sent.raw,
+    };
+    try {
+      if (sent.fault !== undefined && sent.hash === undefined) throw sent.fault;
+      return await this.#waitReceipt(pending, deadline, iface, sent.fault);
+    } catch (error) {
+      // Outcome unknown: remember it, so that a retry of the same call settles it first.
+      if (error instanceof TransactionTimeoutError || error instanceof NodeUnavailableError) {
+        this.#unconfirmed.set(key, pending);
+      }
+      throw error;
+    }
   }
 
   /** Fee fields as ethers would fill them (EIP-1559 when the chain has a base fee). */
@@ -349,29 +365,26 @@ export class AccountSender {
     deadline: Deadline,
     iface: Interface | undefined,
     fixedNonce?: number,
-  ): Promise<{ hash: string | undefined; nonce: number; fault?: CareLedgerError }> {
-    const run = async (): Promise<{
-      hash: string | undefined;
-      nonce: number;
-      fault?: CareLedgerError;
-    }> => {
+  ): Promise<Broadcast> {
+    const run = async (): Promise<Broadcast> => {
       deadline.checkAborted(functionName);
       for (let attempt = 0; ; attempt++) {
         const nonce = fixedNonce ?? this.#next ?? (await this.#pendingNonce(deadline));
         const full: TransactionRequest = { ...tx, nonce };
         let hash: string | undefined;
+        let raw: string | undefined;
         try {
           if (this.signer instanceof BaseWallet) {
             const network = await request(deadline, "eth_chainId", this.provider.getNetwork());
-            const signed = await this.signer.signTransaction({ ...full, chainId: network.chainId });
-            hash = Transaction.from(signed).hash ?? undefined;
-            await deadline.race(functionName, this.provider.broadcastTransaction(signed));
+            raw = await this.signer.signTransaction({ ...full, chainId: network.chainId });
+            hash = Transaction.from(raw).hash ?? undefined;
+            await deadline.race(functionName, this.provider.broadcastTransaction(raw));
           } else {
             const response = await deadline.race(functionName, this.signer.sendTransaction(full));
             hash = response.hash;
           }
           if (fixedNonce === undefined) this.#next = nonce + 1;
-          return { hash, nonce };
+          return { hash, nonce, raw };
         } catch (error) {
           const mapped = toCareLedgerError(error, functionName, iface, {
             transactionHash: hash,
@@ -381,10 +394,10 @@ export class AccountSender {
             // The node may or may not hold it: ask it for the next nonce next time.
             this.reset();
             if (mapped instanceof OperationAbortedError && hash === undefined) throw mapped;
-            return { hash, nonce, fault: mapped };
+            return { hash, nonce, raw, fault: mapped };
           }
           this.reset();
-          if (isAlreadyKnown(error) && hash !== undefined) return { hash, nonce };
+          if (isAlreadyKnown(error) && hash !== undefined) return { hash, nonce, raw };
           // Another sender used the account, or the chain was reset: read the nonce again, retry.
           if (isNonceMismatch(error) && fixedNonce === undefined && attempt < 2) continue;
           throw mapped;
@@ -407,6 +420,10 @@ export class AccountSender {
     if (hash === undefined)
       throw fault ?? new NodeUnavailableError(pending.functionName, "no hash");
     let lastFault: CareLedgerError | undefined = fault;
+    // Set while the node may not hold the transaction (its broadcast failed).
+    let unacknowledged: CareLedgerError | undefined = fault;
+    // Whether the node answered a poll: a poll cut short by the deadline then means "not mined yet".
+    let answered = false;
     let pause = 20;
     for (;;) {
       let receipt: TransactionReceipt | null = null;
@@ -414,10 +431,22 @@ export class AccountSender {
         receipt = await deadline.race(
           "eth_getTransactionReceipt",
           this.provider.getTransactionReceipt(hash),
+          () =>
+            answered
+              ? DEADLINE_PASSED
+              : new NodeUnavailableError(
+                  "eth_getTransactionReceipt",
+                  `no answer within ${deadline.timeoutMs} ms`,
+                ),
         );
         lastFault = undefined;
+        answered = true;
+        if (receipt === null && unacknowledged !== undefined) {
+          unacknowledged = await this.#acknowledge(pending, deadline, unacknowledged);
+        }
       } catch (error) {
         if (error instanceof OperationAbortedError) throw error;
+        if (error === DEADLINE_PASSED) break;
         lastFault = toCareLedgerError(error, "eth_getTransactionReceipt");
       }
       if (receipt !== null) return this.#checked(pending, receipt, iface);
@@ -429,6 +458,13 @@ export class AccountSender {
         break;
       }
       pause = Math.min(MAX_POLL_MS, pause * 2);
+    }
+    if (unacknowledged !== undefined) {
+      throw new NodeUnavailableError(
+        pending.functionName,
+        `the node never acknowledged transaction ${hash} (${unacknowledged.message})`,
+        { cause: unacknowledged, transactionHash: hash, nonce: pending.nonce },
+      );
     }
     if (lastFault instanceof NodeUnavailableError) {
       throw new NodeUnavailableError(
@@ -446,10 +482,40 @@ export class AccountSender {
         timeoutMs: deadline.timeoutMs,
       },
       {
-        waitLonger: (ms) => this.#waitReceipt(pending, new Deadline(ms), iface),
+        waitLonger: async (ms) => {
+          const mined = await this.#waitReceipt(pending, new Deadline(ms), iface);
+          this.#unconfirmed.delete(pending.key);
+          return mined;
+        },
         replace: (options) => this.#replace(pending, options ?? {}, iface),
       },
     );
+  }
+
+  /**
+   * After a failed broadcast: whether the node holds the transaction now (undefined), else broadcast
+   * the same signed bytes again (same hash: never a second transaction). Returns the fault that
+   * remains, if any.
+   */
+  async #acknowledge(
+    pending: Unconfirmed,
+    deadline: Deadline,
+    fault: CareLedgerError,
+  ): Promise<CareLedgerError | undefined> {
+    const known = await deadline.race(
+      "eth_getTransactionByHash",
+      this.provider.getTransaction(pending.hash ?? ""),
+    );
+    if (known !== null) return undefined;
+    if (pending.raw === undefined) return fault;
+    try {
+      await deadline.race(pending.functionName, this.provider.broadcastTransaction(pending.raw));
+      return undefined;
+    } catch (error) {
+      if (error instanceof OperationAbortedError) throw error;
+      if (isAlreadyKnown(error)) return undefined;
+      return toCareLedgerError(error, pending.functionName);
+    }
   }
 
   async #checked(
@@ -554,17 +620,14 @@ export class AccountSender {
       pending.nonce,
     );
     if (sent.fault !== undefined && sent.hash === undefined) throw sent.fault;
-    return this.#waitReceipt(
-      {
-        functionName: pending.functionName,
-        hash: sent.hash,
-        nonce: pending.nonce,
-        request: replacement,
-      },
+    const mined = await this.#waitReceipt(
+      { ...pending, hash: sent.hash, request: replacement },
       deadline,
       iface,
       sent.fault,
     );
+    this.#unconfirmed.delete(pending.key);
+    return mined;
   }
 }
 
@@ -577,6 +640,17 @@ function isNonceMismatch(error: unknown): boolean {
 function isAlreadyKnown(error: unknown): boolean {
   const text = error instanceof Error ? error.message : String(error);
   return /already known|already imported|known transaction/i.test(text);
+}
+
+/** Rejection of a receipt poll cut short by the deadline after the node had answered before. */
+const DEADLINE_PASSED = new Error("deadline passed");
+
+/** The outcome of one broadcast (the fault is set when the node's answer was lost). */
+interface Broadcast {
+  readonly hash: string | undefined;
+  readonly nonce: number;
+  readonly raw?: string | undefined;
+  readonly fault?: CareLedgerError;
 }
 
 const senders = new WeakMap<Provider, Map<string, AccountSender>>();

@@ -88,6 +88,8 @@ export interface FaultProxy {
   rule: ProxyRule;
   /** Requests seen, by method, in order. */
   readonly seen: string[];
+  /** Requests the proxy could not forward (node down), with the reason. */
+  readonly forwardErrors: string[];
   /** Release every held connection (closing it) and stop listening. */
   close(): Promise<void>;
   /** Close every held connection now (as a node that finally drops them). */
@@ -100,6 +102,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const sockets = new Set<Socket>();
   const state: { upstream: string; rule: ProxyRule } = { upstream, rule: () => "pass" };
   const seen: string[] = [];
+  const forwardErrors: string[] = [];
   const server: Server = createServer((req, res) => {
     void readBody(req).then(async (body) => {
       const methods = methodsOf(body);
@@ -113,7 +116,10 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         held.add(req.socket);
         return;
       }
-      const answer = await forward(state.upstream, body).catch(() => undefined);
+      const answer = await forward(state.upstream, body).catch((error: unknown) => {
+        forwardErrors.push(`${methods.join(",")}: ${String(error)}`);
+        return undefined;
+      });
       if (answer === undefined || action === "drop-reply") {
         req.socket.destroy();
         return;
@@ -147,6 +153,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       state.rule = rule;
     },
     seen,
+    forwardErrors,
     releaseHeld() {
       for (const socket of held) socket.destroy();
       held.clear();

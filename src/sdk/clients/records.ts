@@ -448,21 +448,7 @@ export abstract class RecordClient extends LedgerClient {
     const info = inspectEnvelope(envelope);
     const owners = await this.keyOwners({ deadline });
     const { patient, category, supersedes } = entry.intent;
-    const readers = info.readers.map((k): RecordReader => {
-      const owner = owners.get(k);
-      return {
-        account: owner,
-        publicKey: k,
-        role:
-          k === this.custodianPublicKey
-            ? "custodian"
-            : owner === patient
-              ? "patient"
-              : owner === this.address
-                ? "author"
-                : "grantee",
-      };
-    });
+    const readers = this.readersOfKeys(info.readers, owners, patient, this.address);
     const landed = await this.landedAnchor(entry.recordId, deadline);
     const anchored = (transaction: SentTransaction): AnchoredRecord => ({
       recordId: entry.recordId,
@@ -595,21 +581,7 @@ export abstract class RecordClient extends LedgerClient {
     const shared = addReader(envelope, key.privateKey, publicKey);
     const owners = await this.keyOwners();
     const readers: RecordReader[] = [
-      ...info.readers.map((k): RecordReader => {
-        const owner = owners.get(k);
-        return {
-          account: owner,
-          publicKey: k,
-          role:
-            k === this.custodianPublicKey
-              ? "custodian"
-              : owner === record.patient
-                ? "patient"
-                : owner === record.author
-                  ? "author"
-                  : "grantee",
-        };
-      }),
+      ...this.readersOfKeys(info.readers, owners, record.patient, record.author),
       { account: getAddress(account), publicKey, role: "grantee" },
     ];
     return this.storeAndAnchor(
@@ -732,6 +704,27 @@ export abstract class RecordClient extends LedgerClient {
     }
     await this.#journal.markAnchored(recordId);
     return transaction;
+  }
+
+  /** Who holds each of `keys` (an envelope's readers), by the keys' owners on chain. */
+  protected readersOfKeys(
+    keys: readonly Hex[],
+    owners: ReadonlyMap<Hex, string>,
+    patient: string,
+    author: string,
+  ): RecordReader[] {
+    return keys.map((k): RecordReader => {
+      const owner = owners.get(k);
+      const role =
+        k === this.custodianPublicKey
+          ? "custodian"
+          : owner === patient
+            ? "patient"
+            : owner === author
+              ? "author"
+              : "grantee";
+      return { account: owner, publicKey: k, role };
+    });
   }
 
   /** The member key pair that is a reader of the envelope. */
