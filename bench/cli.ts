@@ -21,6 +21,7 @@ const { values } = parseArgs({
     "no-node": { type: "boolean", default: false },
     "no-offchain": { type: "boolean", default: false },
     verbose: { type: "boolean", default: false },
+    soak: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -36,6 +37,7 @@ if (values.help) {
       "  --no-node       skip the throughput section against anvil",
       "  --no-offchain   skip bench/crypto.ts and bench/e2e.ts",
       "  --verbose       print each operation's floor breakdown",
+      "  --soak <n>      create+open pairs of the SDK soak against anvil (default 2000, 0: skip)",
     ].join("\n"),
   );
   process.exit(0);
@@ -46,7 +48,9 @@ if (values.quick) {
   env.BENCH_LEVELS = "1,100";
   env.BENCH_RECORDS = "20,100,100";
   env.BENCH_OFFCHAIN = "0";
+  env.BENCH_SOAK_PAIRS = "100";
 }
+if (values.soak !== undefined) env.BENCH_SOAK_PAIRS = values.soak;
 if (values.levels !== undefined) env.BENCH_LEVELS = values.levels;
 if (values.records !== undefined) env.BENCH_RECORDS = values.records;
 if (values["no-node"]) env.BENCH_NODE = "0";

@@ -280,8 +280,10 @@ export class AccountSender {
       this.#unconfirmed.delete(key);
     }
     const base: TransactionRequest = { from: this.address, to: call.to, data: call.data };
-    const estimate = await request(deadline, functionName, this.provider.estimateGas(base), iface);
-    const fees = await this.#fees(deadline);
+    const [estimate, fees] = await Promise.all([
+      request(deadline, functionName, this.provider.estimateGas(base), iface),
+      this.#fees(deadline),
+    ]);
     const tx: TransactionRequest = {
       ...base,
       ...fees,
