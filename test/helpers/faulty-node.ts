@@ -10,7 +10,7 @@ import type { Socket } from "node:net";
 import { findAnvilBinary } from "../../src/deploy/node.js";
 
 /** What the proxy does with one JSON-RPC request (or batch, by any of its methods). */
-export type ProxyAction = "pass" | "refuse" | "drop-reply" | "hold";
+export type ProxyAction = "pass" | "refuse" | "drop-reply" | "hold" | "bad-gateway";
 /** Decides the action for a request: its JSON-RPC methods (one, or the methods of a batch). */
 export type ProxyRule = (methods: readonly string[]) => ProxyAction;
 
@@ -114,6 +114,11 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       }
       if (action === "hold") {
         held.add(req.socket);
+        return;
+      }
+      if (action === "bad-gateway") {
+        res.writeHead(502, { "content-type": "text/plain" });
+        res.end("bad gateway");
         return;
       }
       const answer = await forward(state.upstream, body).catch((error: unknown) => {

@@ -175,6 +175,30 @@ describe("SDK against a faulty real node (anvil out of process, loopback proxy)"
     expect(await countEvents("RecordOpened", record.recordId)).to.equal(opens);
   });
 
+  it("a gateway answering 502 (node down behind it): NodeUnavailableError keeping the ethers error as cause", async function () {
+    proxy.rule = () => "bad-gateway";
+    const { error, ms } = await timed(
+      doctor.createRecord(patientAddress, Category.Labs, "behind a gateway", {
+        timeoutMs: DEADLINE_MS,
+      }),
+    );
+    expect(error).to.be.instanceOf(NodeUnavailableError);
+    expect((error as NodeUnavailableError).cause).to.have.property("code", "SERVER_ERROR");
+    expect(ms).to.be.lessThan(DEADLINE_MS + SLACK_MS);
+    expect(await store.listUnanchored()).to.deep.equal([]);
+  });
+
+  it("another sender used the account meanwhile: the nonce is read again and the send goes through", async function () {
+    const record = await doctor.createRecord(patientAddress, Category.Labs, "shared account");
+    // The same key sends a transaction outside the SDK (another process of the hospital app).
+    const other = wallet(2, new JsonRpcProvider(anvil.url, 1337, { staticNetwork: true }));
+    await (await other.sendTransaction({ to: other.address, value: 0n })).wait();
+    const access = await doctor.auditOpen(record.recordId, Purpose.Treatment);
+    expect(access.transaction.nonce).to.equal(
+      (await provider.getTransactionCount(doctorAddress, "latest")) - 1,
+    );
+  });
+
   it("a silent node and an AbortSignal: the caller's abort ends the call at once", async function () {
     proxy.rule = () => "hold";
     const controller = new AbortController();
