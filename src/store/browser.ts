@@ -4,3 +4,9 @@
  */
 export { verifyBlob, withVerification, type BlobStore } from "./blob-store.js";
 export { MemoryBlobStore } from "./memory.js";
+export {
+  verifiedBlobChunks,
+  type BlobSource,
+  type PutStreamOptions,
+  type StreamingBlobStore,
+} from "./stream.js";

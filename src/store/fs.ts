@@ -13,6 +13,8 @@ import { NotFoundError } from "../errors.js";
 import { contentHash, normalizeContentHash, type ContentHash } from "../crypto/hash.js";
 import { ensureDirectory, isTempFileName, writeFileAtomic } from "./atomic-fs.js";
 import { verifyBlob, type BlobStore } from "./blob-store.js";
+import { getStreamFs, openSourceFs, putStreamFs } from "./fs-stream.js";
+import type { BlobSource, PutStreamOptions, StreamingBlobStore } from "./stream.js";
 
 /** Options of {@link FsBlobStore}. */
 export interface FsBlobStoreOptions {
@@ -21,7 +23,7 @@ export interface FsBlobStoreOptions {
 }
 
 /** Content-addressed blobs in a directory tree; see the module comment for the layout. */
-export class FsBlobStore implements BlobStore {
+export class FsBlobStore implements BlobStore, StreamingBlobStore {
   /** Absolute root directory of the store. */
   readonly root: string;
   readonly #fsync: boolean;
@@ -63,6 +65,28 @@ export class FsBlobStore implements BlobStore {
     if (bytes === undefined) throw new NotFoundError("blob", key);
     verifyBlob(key, bytes, `filesystem blob store ${this.root}`);
     return bytes;
+  }
+
+  /** @inheritdoc */
+  putStream(
+    chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    options?: PutStreamOptions,
+  ): Promise<ContentHash> {
+    return putStreamFs(this.#layout(), chunks, options);
+  }
+
+  /** @inheritdoc */
+  getStream(hash: string): AsyncIterable<Uint8Array> {
+    return getStreamFs(this.#layout(), hash);
+  }
+
+  /** @inheritdoc */
+  openSource(hash: string): Promise<BlobSource> {
+    return openSourceFs(this.#layout(), hash);
+  }
+
+  #layout() {
+    return { root: this.root, fsync: this.#fsync, pathFor: (h: string) => this.pathFor(h) };
   }
 
   /** Whether a blob file exists for `hash` (temp files never count; content is not verified). */

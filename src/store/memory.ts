@@ -4,13 +4,32 @@
 import { NotFoundError } from "../errors.js";
 import { contentHash, normalizeContentHash, type ContentHash } from "../crypto/hash.js";
 import type { BlobStore } from "./blob-store.js";
+import {
+  bytesSource,
+  collectBytes,
+  contentIdOf,
+  type StreamCipherSuite,
+} from "../crypto/stream.js";
+import { jsStreamSuite } from "../crypto/stream-js.js";
+import {
+  verifiedBlobChunks,
+  type BlobSource,
+  type PutStreamOptions,
+  type StreamingBlobStore,
+} from "./stream.js";
 
 /**
  * A {@link BlobStore} backed by a `Map`. It stores and returns copies, and the map is private,
  * so a stored blob cannot change after `put` hashed it: `get` needs no re-hash.
  */
-export class MemoryBlobStore implements BlobStore {
+export class MemoryBlobStore implements BlobStore, StreamingBlobStore {
   readonly #blobs = new Map<ContentHash, Uint8Array>();
+  readonly #suite: StreamCipherSuite;
+
+  /** `suite` hashes streamed envelopes (default: pure JS; Node may pass `nodeStreamSuite`). */
+  constructor(suite: StreamCipherSuite = jsStreamSuite) {
+    this.#suite = suite;
+  }
 
   /** Number of blobs stored. */
   get size(): number {
@@ -35,5 +54,31 @@ export class MemoryBlobStore implements BlobStore {
   /** @inheritdoc */
   async has(hash: string): Promise<boolean> {
     return this.#blobs.has(normalizeContentHash(hash));
+  }
+
+  /** @inheritdoc */
+  async putStream(
+    chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    options: PutStreamOptions = {},
+  ): Promise<ContentHash> {
+    const bytes = Uint8Array.from(await collectBytes(chunks));
+    const id = contentIdOf(bytes, this.#suite);
+    await options.beforeCommit?.(id);
+    if (!this.#blobs.has(id)) this.#blobs.set(id, bytes);
+    return id;
+  }
+
+  /** @inheritdoc */
+  async *getStream(hash: string): AsyncGenerator<Uint8Array> {
+    const source = await this.openSource(hash);
+    yield* verifiedBlobChunks(source, normalizeContentHash(hash), this.#suite, "memory blob store");
+  }
+
+  /** @inheritdoc */
+  async openSource(hash: string): Promise<BlobSource> {
+    const key = normalizeContentHash(hash);
+    const bytes = this.#blobs.get(key);
+    if (bytes === undefined) throw new NotFoundError("blob", key);
+    return { ...bytesSource(bytes), close: async () => undefined };
   }
 }

@@ -1,0 +1,114 @@
+/**
+ * Streaming put and get for the filesystem blob store (Node only): `putStream` writes the chunks
+ * to a temp file in the store root while hashing them, fsyncs it, and renames it to the path of
+ * its content id (then fsyncs the directories); `getStream` reads a file as a verifying stream.
+ */
+import { randomBytes } from "node:crypto";
+import * as fsp from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { IntegrityError, NotFoundError } from "../errors.js";
+import { normalizeContentHash, type ContentHash } from "../crypto/hash.js";
+import { contentIdHasherNode, nodeStreamSuite, openFileSource } from "../crypto/stream-node.js";
+import { ensureDirectory, fsyncDirectory, TEMP_PREFIX } from "./atomic-fs.js";
+import { verifiedBlobChunks, type BlobSource, type PutStreamOptions } from "./stream.js";
+
+/** What the streaming functions need of a filesystem store. */
+export interface FsStoreLayout {
+  readonly root: string;
+  readonly fsync: boolean;
+  pathFor(hash: string): string;
+}
+
+/** Mode of stored blobs (read-only, like `FsBlobStore.put`). */
+const BLOB_MODE = 0o444;
+
+/** Stream `chunks` into the store atomically; see `StreamingBlobStore.putStream`. */
+export async function putStreamFs(
+  store: FsStoreLayout,
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  options: PutStreamOptions = {},
+): Promise<ContentHash> {
+  await ensureDirectory(store.root, store.fsync);
+  const temp = join(store.root, `${TEMP_PREFIX}stream.${randomBytes(6).toString("hex")}`);
+  let committed = false;
+  try {
+    const hasher = contentIdHasherNode();
+    const handle = await fsp.open(temp, "wx", BLOB_MODE);
+    try {
+      let pending: Promise<void> | undefined;
+      for await (const chunk of chunks) {
+        hasher.update(chunk);
+        await pending; // one write in flight while the next chunk is produced
+        pending = writeAll(handle, chunk);
+      }
+      await pending;
+      if (store.fsync) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const id = hasher.digest();
+    await options.beforeCommit?.(id);
+    const path = store.pathFor(id);
+    if (await intact(path, id)) return id;
+    await ensureDirectory(dirname(path), store.fsync);
+    await fsp.rename(temp, path);
+    committed = true;
+    if (store.fsync) {
+      await fsyncDirectory(dirname(path));
+      await fsyncDirectory(store.root);
+    }
+    return id;
+  } finally {
+    if (!committed) await fsp.rm(temp, { force: true });
+  }
+}
+
+/** The file of blob `hash` as a verifying stream; see `StreamingBlobStore.getStream`. */
+export async function* getStreamFs(store: FsStoreLayout, hash: string): AsyncGenerator<Uint8Array> {
+  const key = normalizeContentHash(hash);
+  const source = await openSourceFs(store, key);
+  try {
+    yield* verifiedBlobChunks(source, key, nodeStreamSuite, `filesystem blob store ${store.root}`);
+  } finally {
+    await source.close();
+  }
+}
+
+/** The file of blob `hash` for random access (unverified); {@link NotFoundError} when absent. */
+export async function openSourceFs(store: FsStoreLayout, hash: string): Promise<BlobSource> {
+  const key = normalizeContentHash(hash);
+  try {
+    return await openFileSource(store.pathFor(key));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new NotFoundError("blob", key);
+    throw error;
+  }
+}
+
+/** Whether `path` holds an intact copy of blob `id` (a damaged copy is replaced by the caller). */
+async function intact(path: string, id: ContentHash): Promise<boolean> {
+  let source: BlobSource;
+  try {
+    source = await openFileSource(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw error;
+  }
+  try {
+    for await (const chunk of verifiedBlobChunks(source, id, nodeStreamSuite, path)) void chunk;
+    return true;
+  } catch (error) {
+    if (error instanceof IntegrityError) return false;
+    throw error;
+  } finally {
+    await source.close();
+  }
+}
+
+async function writeAll(handle: fsp.FileHandle, chunk: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < chunk.length) {
+    const { bytesWritten } = await handle.write(chunk, done, chunk.length - done);
+    done += bytesWritten;
+  }
+}
