@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { IntegrityError, NotFoundError } from "../errors.js";
 import { normalizeContentHash, type ContentHash } from "../crypto/hash.js";
 import { contentIdHasherNode, nodeStreamSuite, openFileSource } from "../crypto/stream-node.js";
+import { SealedEnvelopeStream } from "../crypto/stream.js";
 import { ensureDirectory, fsyncDirectory, TEMP_PREFIX } from "./atomic-fs.js";
 import { verifiedBlobChunks, type BlobSource, type PutStreamOptions } from "./stream.js";
 
@@ -21,6 +22,8 @@ export interface FsStoreLayout {
 
 /** Mode of stored blobs (read-only, like `FsBlobStore.put`). */
 const BLOB_MODE = 0o444;
+/** Bytes written between background flushes of a streamed put. */
+const SYNC_EVERY = 32 * 2 ** 20;
 
 /** Stream `chunks` into the store atomically; see `StreamingBlobStore.putStream`. */
 export async function putStreamFs(
@@ -32,21 +35,40 @@ export async function putStreamFs(
   const temp = join(store.root, `${TEMP_PREFIX}stream.${randomBytes(6).toString("hex")}`);
   let committed = false;
   try {
-    const hasher = contentIdHasherNode();
+    // An envelope sealed in this process comes with the id its sealer computed over the very
+    // chunks it yields: hashing them again would only repeat that work.
+    const sealed = chunks instanceof SealedEnvelopeStream ? chunks : undefined;
+    const hasher = sealed === undefined ? contentIdHasherNode() : undefined;
     const handle = await fsp.open(temp, "wx", BLOB_MODE);
     try {
       let pending: Promise<void> | undefined;
+      // Flush to disk in the background every SYNC_EVERY bytes, so the final fsync does not wait
+      // for the whole blob and dirty pages stay bounded.
+      let flushing: Promise<void> | undefined;
+      let flushError: unknown;
+      let unsynced = 0;
       for await (const chunk of chunks) {
-        hasher.update(chunk);
+        hasher?.update(chunk);
         await pending; // one write in flight while the next chunk is produced
         pending = writeAll(handle, chunk);
+        unsynced += chunk.length;
+        if (store.fsync && unsynced >= SYNC_EVERY && flushing === undefined) {
+          unsynced = 0;
+          const write = pending;
+          flushing = write
+            .then(() => handle.datasync())
+            .catch((error: unknown) => void (flushError ??= error))
+            .finally(() => (flushing = undefined));
+        }
       }
       await pending;
+      await flushing;
+      if (flushError !== undefined) throw flushError;
       if (store.fsync) await handle.sync();
     } finally {
       await handle.close();
     }
-    const id = hasher.digest();
+    const id = hasher === undefined ? (sealed as SealedEnvelopeStream).contentId : hasher.digest();
     await options.beforeCommit?.(id);
     const path = store.pathFor(id);
     if (await intact(path, id)) return id;

@@ -107,21 +107,27 @@ export class FsBlobStore implements BlobStore, StreamingBlobStore {
     const cutoff = Date.now() - olderThanMs;
     let removed = 0;
     for (const level1 of await listDirectory(this.root)) {
+      if (isTempFileName(level1)) {
+        // a streamed put writes its temp file in the root (its id is known only at the end)
+        removed += await removeIfStale(join(this.root, level1), cutoff);
+        continue;
+      }
       for (const level2 of await listDirectory(join(this.root, level1))) {
         const dir = join(this.root, level1, level2);
         for (const name of await listDirectory(dir)) {
-          if (!isTempFileName(name)) continue;
-          const path = join(dir, name);
-          const stat = await fsp.stat(path).catch(() => undefined);
-          if (stat !== undefined && stat.mtimeMs <= cutoff) {
-            await fsp.rm(path, { force: true });
-            removed++;
-          }
+          if (isTempFileName(name)) removed += await removeIfStale(join(dir, name), cutoff);
         }
       }
     }
     return removed;
   }
+}
+
+async function removeIfStale(path: string, cutoff: number): Promise<number> {
+  const stat = await fsp.stat(path).catch(() => undefined);
+  if (stat === undefined || stat.mtimeMs > cutoff) return 0;
+  await fsp.rm(path, { force: true });
+  return 1;
 }
 
 async function readIfPresent(path: string): Promise<Uint8Array | undefined> {

@@ -18,6 +18,8 @@ import {
   RecordClient,
   type AnchoredRecord,
   type DecryptedRecord,
+  type DecryptedRecordStream,
+  type StreamedBody,
   type RecordBody,
   type RecordClientOptions,
   type RotatedRecord,
@@ -89,6 +91,33 @@ export class ClinicianClient extends RecordClient {
     options: SealOptions = {},
   ): Promise<AnchoredRecord> {
     return this.sealAndAnchor(getAddress(patient), category, body, undefined, options);
+  }
+
+  /**
+   * {@link createRecord} for a body given as a stream (e.g. an imaging study read from a file with
+   * `bodyFromFile`): sealed in a CLE2 envelope segment by segment and streamed into the store, in
+   * constant memory. Needs a `StreamingBlobStore`.
+   */
+  createRecordStream(
+    patient: string,
+    category: Category,
+    body: StreamedBody,
+    options: SealOptions = {},
+  ): Promise<AnchoredRecord> {
+    return this.sealAndAnchorStream(getAddress(patient), category, body, undefined, options);
+  }
+
+  /**
+   * {@link openRecord} as a stream: the audited `openRecord` transaction first, then the body is
+   * decrypted and verified against the record id segment by segment as it is read.
+   */
+  async openRecordStream(
+    recordId: string,
+    purpose: Purpose,
+  ): Promise<DecryptedRecordStream & { readonly access: RecordAccess }> {
+    const access = await this.auditOpen(recordId, purpose);
+    const record = await this.record(access.recordId);
+    return { ...(await this.decryptRecordStream(record)), access };
   }
 
   /**

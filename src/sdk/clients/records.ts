@@ -23,6 +23,15 @@ import { NotAReaderError } from "../../crypto/errors.js";
 import { contentHash, normalizeContentHash, type ContentHash } from "../../crypto/hash.js";
 import { encryptionKeyHex, type MemberKeyPair } from "../../crypto/keys.js";
 import type { BlobStore } from "../../store/blob-store.js";
+import type { StreamingBlobStore } from "../../store/stream.js";
+import { isStreamEnvelope } from "../../crypto/stream-format.js";
+import {
+  inspectEnvelopeStream,
+  openEnvelopeStream,
+  sealEnvelopeStream,
+  type StreamCipherSuite,
+} from "../../crypto/stream.js";
+import { jsStreamSuite } from "../../crypto/stream-js.js";
 import { purposesInMask, RecordStatus, type Category } from "../constants.js";
 import {
   LedgerClient,
@@ -51,6 +60,31 @@ export interface RecordClientOptions extends LedgerClientOptions {
    * Without it, envelopes hold no key a responder could ever obtain.
    */
   readonly emergencyCustodian?: EmergencyCustodianKey;
+  /**
+   * Primitives for streamed (CLE2) records: default pure JS (browser-safe); in Node pass
+   * `nodeStreamSuite` from `src/crypto/index.js` for OpenSSL speed (same bytes).
+   */
+  readonly streamSuite?: StreamCipherSuite;
+}
+
+/** A record body given as a stream: its chunks and their exact total length in bytes. */
+export interface StreamedBody {
+  readonly chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  readonly length: number;
+}
+
+/**
+ * A record version opened as a stream, verified against the chain as it is read: iterating `body`
+ * throws an `IntegrityError` (a `SegmentError` naming the segment) before releasing any byte
+ * that does not verify. Drain it (or call `body.return()`) to release the blob.
+ */
+export interface DecryptedRecordStream extends OnChainRecord {
+  /** The plaintext, one verified segment at a time. */
+  readonly body: AsyncGenerator<Uint8Array>;
+  readonly bodyLength: number;
+  readonly context: Uint8Array;
+  readonly readerKeys: readonly Hex[];
+  readonly openedWith: Hex;
 }
 
 /** The public half of the emergency key custodian's X25519 key pair, as given to writers. */
@@ -138,6 +172,8 @@ export abstract class RecordClient extends LedgerClient {
   readonly keys: readonly MemberKeyPair[];
   /** The emergency key custodian's public key (bytes32 hex) wrapped into every new version, if any. */
   readonly custodianPublicKey: Hex | undefined;
+  /** Primitives for streamed (CLE2) records. */
+  readonly streamSuite: StreamCipherSuite;
 
   protected constructor(options: RecordClientOptions, address: string) {
     super(options, address);
@@ -149,6 +185,7 @@ export abstract class RecordClient extends LedgerClient {
     const custodian = options.emergencyCustodian;
     this.custodianPublicKey =
       custodian === undefined ? undefined : encryptionKeyHex(custodian.publicKey);
+    this.streamSuite = options.streamSuite ?? jsStreamSuite;
   }
 
   /** The current public key (bytes32 hex), the one to register on chain. */
@@ -409,19 +446,50 @@ export abstract class RecordClient extends LedgerClient {
     supersedes: ContentHash | undefined,
   ): Promise<AnchoredRecord> {
     const recordId = contentHash(envelope);
-    const fn = supersedes === undefined ? "anchorRecord" : "amendRecord";
+    await this.simulateAnchor(patient, category, recordId, supersedes);
+    const stored = await this.store.put(envelope);
+    return this.sendAnchor(
+      patient,
+      category,
+      readers,
+      supersedes,
+      stored,
+      recordId,
+      envelope.length,
+    );
+  }
+
+  /** Simulate (`staticCall`) the anchor or amendment of `recordId`; a refusal throws its reason. */
+  private async simulateAnchor(
+    patient: string,
+    category: Category,
+    recordId: ContentHash,
+    supersedes: ContentHash | undefined,
+  ): Promise<void> {
     await this.view(
-      fn,
+      supersedes === undefined ? "anchorRecord" : "amendRecord",
       supersedes === undefined
         ? this.ledger.anchorRecord.staticCall(patient, category, recordId)
         : this.ledger.amendRecord.staticCall(supersedes, recordId),
     );
-    const stored = await this.store.put(envelope);
+  }
+
+  /** Check the store's address of the envelope, then send the anchor (or amendment). */
+  private async sendAnchor(
+    patient: string,
+    category: Category,
+    readers: readonly RecordReader[],
+    supersedes: ContentHash | undefined,
+    stored: ContentHash,
+    recordId: ContentHash,
+    envelopeSize: number,
+  ): Promise<AnchoredRecord> {
     if (stored !== recordId) {
       throw new IntegrityError(
         `the store addressed the envelope as ${stored}, expected ${recordId}`,
       );
     }
+    const fn = supersedes === undefined ? "anchorRecord" : "amendRecord";
     const transaction = await this.send(fn, () =>
       supersedes === undefined
         ? this.ledger.anchorRecord(patient, category, recordId)
@@ -432,10 +500,98 @@ export abstract class RecordClient extends LedgerClient {
       patient: getAddress(patient),
       category,
       supersedes: supersedes ?? ZeroHash,
-      envelopeSize: envelope.length,
+      envelopeSize,
       readers,
       transaction,
     };
+  }
+
+  /**
+   * Seal a streamed body into a CLE2 envelope for the readers of `patient`'s `category`, stream it
+   * into the store and anchor its content id, in constant memory. The anchor is simulated once the
+   * id is known and before the blob becomes visible in the store: a refusal stores nothing.
+   */
+  protected async sealAndAnchorStream(
+    patient: string,
+    category: Category,
+    body: StreamedBody,
+    supersedes: ContentHash | undefined,
+    options: SealOptions,
+  ): Promise<AnchoredRecord> {
+    const store = this.streamingStore();
+    const readers = await this.readersFor(patient, category);
+    const sealed = sealEnvelopeStream(
+      {
+        body: body.chunks,
+        bodyLength: body.length,
+        readers,
+        aad: {
+          patient,
+          category,
+          ...(options.context === undefined ? {} : { context: options.context }),
+        },
+      },
+      this.streamSuite,
+    );
+    const stored = await store.putStream(sealed, {
+      beforeCommit: (id) => this.simulateAnchor(patient, category, id, supersedes),
+    });
+    return this.sendAnchor(
+      patient,
+      category,
+      readers,
+      supersedes,
+      stored,
+      sealed.contentId,
+      sealed.envelopeLength,
+    );
+  }
+
+  /**
+   * Open `record` as a stream (no transaction: the caller audited the access or is the patient).
+   * A CLE2 envelope is verified against the record id segment by segment as it is read; a CLE1
+   * one is fetched, hash-checked and decrypted whole, then given as one chunk.
+   */
+  protected async decryptRecordStream(record: OnChainRecord): Promise<DecryptedRecordStream> {
+    const store = this.streamingStore();
+    const source = await store.openSource(record.recordId);
+    let handedOver = false;
+    try {
+      if (!isStreamEnvelope(await source.read(0, Math.min(4, source.size)))) {
+        const opened = this.decryptEnvelope(record, await this.fetchEnvelope(record));
+        const { body, text: _text, envelopeSize: _size, ...rest } = opened;
+        return { ...rest, bodyLength: body.length, body: single(body) };
+      }
+      const key = this.readerKey(await inspectEnvelopeStream(source));
+      const opened = await openEnvelopeStream(
+        source,
+        key.privateKey,
+        { ...bindingOf(record), expectedContentId: record.recordId },
+        this.streamSuite,
+      );
+      handedOver = true;
+      return {
+        ...record,
+        bodyLength: opened.bodyLength,
+        context: opened.context,
+        readerKeys: opened.readers,
+        openedWith: toHex(key.publicKey),
+        body: closing(opened.body, () => source.close()),
+      };
+    } finally {
+      if (!handedOver) await source.close();
+    }
+  }
+
+  /** The store, which must take and return streams for streamed records. */
+  private streamingStore(): StreamingBlobStore {
+    const store = this.store as Partial<StreamingBlobStore>;
+    if (typeof store.putStream !== "function" || typeof store.openSource !== "function") {
+      throw new InvalidArgumentError(
+        "streamed records need a StreamingBlobStore (putStream, getStream, openSource)",
+      );
+    }
+    return this.store as StreamingBlobStore;
   }
 
   /** The member key pair that is a reader of the envelope. */
@@ -458,4 +614,19 @@ function bindingOf(record: OnChainRecord): { expectedPatient: string; expectedCa
 /** Whether `record` is the current version (not superseded, not entered in error). */
 export function isCurrent(record: OnChainRecord): boolean {
   return record.status === RecordStatus.Current;
+}
+
+async function* single(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+async function* closing(
+  chunks: AsyncIterable<Uint8Array>,
+  close: () => Promise<void>,
+): AsyncGenerator<Uint8Array> {
+  try {
+    yield* chunks;
+  } finally {
+    await close();
+  }
 }

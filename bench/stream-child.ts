@@ -1,0 +1,82 @@
+/**
+ * One measurement of the streamed (CLE2) off-chain path, run in its own process by
+ * `bench/stream.ts` so that its peak resident set (`process.resourceUsage().maxRSS`) belongs to
+ * that step alone. Prints one JSON line.
+ *
+ *   node --import tsx bench/stream-child.ts <ref|seal|open> <bytes> <runs> <storeDir> [keysJson]
+ *
+ * - `ref`: raw OpenSSL ChaCha20-Poly1305 over the body in 1 MiB updates, plus SHA-256 of the
+ *   ciphertext: the machine's speed for the same work, no format and no I/O.
+ * - `seal`: sealEnvelopeStreamNode piped into FsBlobStore.putStream (temp file, fsync, rename).
+ * - `open`: FsBlobStore.openSource + openEnvelopeStreamNode with the expected content id, every
+ *   plaintext byte drained.
+ */
+import { createCipheriv, createHash, randomBytes } from "node:crypto";
+import { openEnvelopeStreamNode, sealEnvelopeStreamNode } from "../src/crypto/index.js";
+import { FsBlobStore } from "../src/store/index.js";
+
+const [mode, bytesArg, runsArg, dir, keysJson] = process.argv.slice(2);
+const bytes = Number(bytesArg);
+const runs = Number(runsArg);
+const CHUNK = 1 << 20;
+const pool = new Uint8Array(randomBytes(Math.min(CHUNK, Math.max(bytes, 1))));
+const PATIENT = "0x5c0ffee5c0ffee5c0ffee5c0ffee5c0ffee5c0ff";
+
+function* body(): Generator<Uint8Array> {
+  for (let o = 0; o < bytes; o += pool.length)
+    yield pool.subarray(0, Math.min(pool.length, bytes - o));
+}
+
+interface Keys {
+  readonly readers: string[];
+  readonly privateKey: string;
+  readonly ids?: string[];
+}
+const keys: Keys = keysJson === undefined ? { readers: [], privateKey: "" } : JSON.parse(keysJson);
+const store = new FsBlobStore(dir ?? ".");
+
+async function once(i: number): Promise<string> {
+  if (mode === "ref") {
+    const cipher = createCipheriv("chacha20-poly1305", randomBytes(32), randomBytes(12), {
+      authTagLength: 16,
+    });
+    const hash = createHash("sha256");
+    for (const chunk of body()) hash.update(cipher.update(chunk));
+    hash.update(cipher.final());
+    hash.update(cipher.getAuthTag());
+    return hash.digest("hex");
+  }
+  if (mode === "seal") {
+    const sealed = sealEnvelopeStreamNode({
+      body: body(),
+      bodyLength: bytes,
+      readers: keys.readers.map((publicKey) => ({ publicKey })),
+      aad: { patient: PATIENT, category: 5 },
+    });
+    return store.putStream(sealed);
+  }
+  const id = keys.ids?.[i % keys.ids.length] as string;
+  const source = await store.openSource(id);
+  try {
+    const opened = await openEnvelopeStreamNode(source, keys.privateKey, { expectedContentId: id });
+    let n = 0;
+    for await (const chunk of opened.body) n += chunk.length;
+    if (n !== bytes) throw new Error(`opened ${n} bytes, expected ${bytes}`);
+    return id;
+  } finally {
+    await source.close();
+  }
+}
+
+// Warm-up (JIT, page cache), not measured; skipped for big bodies, where it would double the run.
+if (bytes < 64 * CHUNK) await once(0);
+const rssBefore = process.memoryUsage().rss;
+const times: number[] = [];
+const ids: string[] = [];
+for (let i = 0; i < runs; i++) {
+  const t0 = performance.now();
+  ids.push(await once(i));
+  times.push(performance.now() - t0);
+}
+const peakRss = process.resourceUsage().maxRSS * 1024;
+console.log(JSON.stringify({ mode, bytes, runs, times, ids, rssBefore, peakRss }));
