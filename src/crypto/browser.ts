@@ -65,6 +65,7 @@ export {
   TruncatedEnvelopeError,
 } from "./errors.js";
 export {
+  addReaderStream,
   bytesSource,
   collectBytes,
   ContentIdHasher,

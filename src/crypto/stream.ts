@@ -28,6 +28,7 @@ import {
 } from "./envelope.js";
 import { parseAddress } from "./envelope-format.js";
 import {
+  DuplicateReaderError,
   NotAReaderError,
   SegmentDroppedError,
   SegmentDuplicatedError,
@@ -36,7 +37,7 @@ import {
   TruncatedEnvelopeError,
 } from "./errors.js";
 import { normalizeContentHash, type ContentHash } from "./hash.js";
-import { X25519_KEY_BYTES } from "./keys.js";
+import { parsePublicKey, X25519_KEY_BYTES } from "./keys.js";
 import {
   encodeStreamHeader,
   encodeStreamPrefix,
@@ -413,27 +414,7 @@ export async function openEnvelopeStream(
     checkContentId(layout, suite, options.expectedContentId);
   }
   checkExpectations(layout.header, options);
-  const sk = toBytes(readerPrivateKey, "X25519 private key", X25519_KEY_BYTES);
-  const readerPublicKey = x25519.getPublicKey(sk);
-  const entry = layout.entries.find((e) => equalBytes(e.readerPublicKey, readerPublicKey));
-  if (entry === undefined) {
-    wipe(sk);
-    throw new NotAReaderError(toHex(readerPublicKey));
-  }
-  const headerHash = sha256(layout.headerBytes);
-  const dataKey = unwrapDataKey(entry, sk, headerHash, INFO_WRAP);
-  wipe(sk);
-  const commitKey = hkdf(sha256, dataKey, headerHash, INFO_COMMIT, 32);
-  const expected = hmac.create(sha256, commitKey).update(layout.prefix).update(layout.table);
-  const ok = equalBytes(expected.digest(), layout.commitment);
-  wipe(commitKey);
-  if (!ok) {
-    wipe(dataKey);
-    throw trailerFailure(
-      layout,
-      "envelope key commitment does not verify: the envelope was modified",
-    );
-  }
+  const { dataKey, headerHash } = unlockStream(layout, readerPrivateKey);
   const payloadKey = hkdf(sha256, dataKey, headerHash, INFO_PAYLOAD, 32);
   wipe(dataKey);
 
@@ -457,6 +438,83 @@ export async function openEnvelopeStream(
     contentId,
     body: body(),
   };
+}
+
+/**
+ * Share a CLE2 envelope without re-encrypting: a new envelope with the same header, segments and
+ * segment table, one more wrapped key (for `newReaderPublicKey`) and a new key commitment, hence
+ * a new content id (anchor it as an amendment, as CLE1 `addReader`). Before anything is yielded the
+ * source's id (when given), its key commitment under `ownerPrivateKey` and, while copying, every
+ * segment against the table are checked. Constant memory, no decryption of the body.
+ *
+ * @throws NotAReaderError, DuplicateReaderError, IntegrityError (or a SegmentError).
+ */
+export async function addReaderStream(
+  source: RandomAccessSource,
+  ownerPrivateKey: BytesInput,
+  newReaderPublicKey: BytesInput,
+  options: { readonly expectedContentId?: string },
+  suite: StreamCipherSuite,
+): Promise<SealedEnvelopeStream> {
+  const layout = await readLayout(source);
+  if (options.expectedContentId !== undefined) {
+    checkContentId(layout, suite, options.expectedContentId);
+  }
+  const newReader = parsePublicKey(newReaderPublicKey, "new reader public key");
+  if (layout.entries.some((e) => equalBytes(e.readerPublicKey, newReader))) {
+    throw new DuplicateReaderError(toHex(newReader));
+  }
+  const { dataKey, headerHash } = unlockStream(layout, ownerPrivateKey);
+  const prefix = encodeStreamPrefix(layout.headerBytes, [
+    ...layout.entries,
+    wrapDataKey(dataKey, newReader, headerHash, INFO_WRAP),
+  ]);
+  const commitKey = hkdf(sha256, dataKey, headerHash, INFO_COMMIT, 32);
+  wipe(dataKey);
+  const commitment = hmac.create(sha256, commitKey).update(prefix).update(layout.table).digest();
+  wipe(commitKey);
+  const readers = parseStreamPrefix(prefix).entries.map((e) => toHex(e.readerPublicKey));
+  async function* chunks(done: (id: ContentHash) => void): AsyncGenerator<Uint8Array> {
+    yield prefix;
+    for await (const { sealed } of checkedSegments(source, layout, suite)) yield sealed;
+    yield layout.table;
+    yield commitment;
+    done(streamIdOf(suite, prefix, layout.table, commitment));
+  }
+  return new SealedEnvelopeStream(
+    streamEnvelopeLength(prefix.length, layout.header.bodyLength),
+    readers,
+    chunks,
+  );
+}
+
+/** Find the caller's wrapped key, unwrap it and verify the key commitment. */
+function unlockStream(
+  layout: StreamLayout,
+  privateKey: BytesInput,
+): { dataKey: Uint8Array; headerHash: Uint8Array } {
+  const sk = toBytes(privateKey, "X25519 private key", X25519_KEY_BYTES);
+  const readerPublicKey = x25519.getPublicKey(sk);
+  const entry = layout.entries.find((e) => equalBytes(e.readerPublicKey, readerPublicKey));
+  if (entry === undefined) {
+    wipe(sk);
+    throw new NotAReaderError(toHex(readerPublicKey));
+  }
+  const headerHash = sha256(layout.headerBytes);
+  const dataKey = unwrapDataKey(entry, sk, headerHash, INFO_WRAP);
+  wipe(sk);
+  const commitKey = hkdf(sha256, dataKey, headerHash, INFO_COMMIT, 32);
+  const expected = hmac.create(sha256, commitKey).update(layout.prefix).update(layout.table);
+  const ok = equalBytes(expected.digest(), layout.commitment);
+  wipe(commitKey);
+  if (!ok) {
+    wipe(dataKey);
+    throw trailerFailure(
+      layout,
+      "envelope key commitment does not verify: the envelope was modified",
+    );
+  }
+  return { dataKey, headerHash };
 }
 
 /**

@@ -7,6 +7,7 @@
 import { expect } from "chai";
 import { readFile } from "node:fs/promises";
 import {
+  addReaderStream,
   bytesSource,
   collectBytes,
   contentIdOf,
@@ -352,6 +353,59 @@ describe("CLE2 streamed envelopes", function () {
       expect(() =>
         contentIdOf(envelope.subarray(0, envelope.length - 1), nodeStreamSuite),
       ).to.throw(TruncatedEnvelopeError);
+    });
+  });
+
+  describe("sharing without re-encryption (addReaderStream)", function () {
+    it("the new reader opens the copy; segments and table are unchanged; the id is new", async function () {
+      const body = patternBody(2 * S + 3);
+      const { envelope, id } = await seal(body, nodeStreamSuite);
+      const shared = await addReaderStream(
+        bytesSource(envelope),
+        reader.privateKey,
+        other.publicKey,
+        { expectedContentId: id },
+        nodeStreamSuite,
+      );
+      const copy = await collectBytes(shared);
+      expect(shared.contentId).to.not.equal(id);
+      expect(contentIdOf(copy, jsStreamSuite)).to.equal(shared.contentId);
+      const p0 = parseStreamPrefix(envelope).prefix.length;
+      const p1 = parseStreamPrefix(copy).prefix.length;
+      expect(p1 - p0).to.equal(STREAM_SIZES.entry);
+      expect(hex(copy.subarray(p1, copy.length - 32))).to.equal(
+        hex(envelope.subarray(p0, envelope.length - 32)),
+      );
+      for (const k of [reader, other]) {
+        const opened = await openEnvelopeStream(
+          bytesSource(copy),
+          k.privateKey,
+          { expectedContentId: shared.contentId },
+          jsStreamSuite,
+        );
+        expect(hex(await collectBytes(opened.body))).to.equal(hex(body));
+      }
+    });
+
+    it("refuses a non-reader owner, an existing reader, and a damaged segment while copying", async function () {
+      const { envelope, id } = await seal(patternBody(2 * S), nodeStreamSuite);
+      const share = (bytes: Uint8Array, owner: MemberKeyPair, to: MemberKeyPair) =>
+        addReaderStream(
+          bytesSource(bytes),
+          owner.privateKey,
+          to.publicKey,
+          { expectedContentId: id },
+          nodeStreamSuite,
+        );
+      expect((await rejection(share(envelope, other, other))).name).to.equal("NotAReaderError");
+      expect((await rejection(share(envelope, reader, reader))).name).to.equal(
+        "DuplicateReaderError",
+      );
+      const bad = Uint8Array.from(envelope);
+      bad[parseStreamPrefix(envelope).prefix.length + SEALED + 9]! ^= 1;
+      const error = await rejection(collectBytes(await share(bad, reader, other)));
+      expect(error).to.be.instanceOf(SegmentIntegrityError);
+      expect((error as SegmentIntegrityError).segment).to.equal(1);
     });
   });
 
