@@ -5,8 +5,8 @@
  *
  *   node --import tsx bench/stream-child.ts <seal|open> <bytes> <runs> <storeDir> [keysJson]
  *
- * After the measured runs (and after reading the peak RSS) the same process runs the reference as
- * many times: raw OpenSSL ChaCha20-Poly1305 over the body in 1 MiB updates plus SHA-256 of the
+ * Each measured run is followed in the same process by the reference (the peak RSS is read after
+ * the first run, before any reference): raw OpenSSL ChaCha20-Poly1305 over the body in 1 MiB updates plus SHA-256 of the
  * ciphertext, the machine's speed for the same work with no format and no I/O, measured next to
  * the step so that both see the same load.
  *
@@ -81,19 +81,19 @@ if (bytes < 64 * CHUNK) await once(0);
 else await warmUp();
 const rssBefore = process.memoryUsage().rss;
 const times: number[] = [];
+const refTimes: number[] = [];
 const ids: string[] = [];
+let peakRss = 0;
+// Each measured run is followed by the reference in the same process, so that each pair sees the
+// same machine load; the peak RSS is read after the first run, before any reference ran.
 for (let i = 0; i < runs; i++) {
   const t0 = performance.now();
   ids.push(await once(i));
   times.push(performance.now() - t0);
-}
-const peakRss = process.resourceUsage().maxRSS * 1024;
-// The reference right after, in the same process, so that both see the same machine load.
-const refTimes: number[] = [];
-for (let i = 0; i < runs; i++) {
-  const t0 = performance.now();
+  if (i === 0) peakRss = process.resourceUsage().maxRSS * 1024;
+  const t1 = performance.now();
   reference();
-  refTimes.push(performance.now() - t0);
+  refTimes.push(performance.now() - t1);
 }
 // The disk: the same number of bytes written and fsynced, no crypto (what seal+store can reach).
 const diskTimes: number[] = [];

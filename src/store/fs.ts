@@ -9,10 +9,11 @@
  */
 import * as fsp from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { NotFoundError } from "../errors.js";
-import { contentHash, normalizeContentHash, type ContentHash } from "../crypto/hash.js";
+import { IntegrityError, NotFoundError } from "../errors.js";
+import { normalizeContentHash, type ContentHash } from "../crypto/hash.js";
 import { ensureDirectory, isTempFileName, writeFileAtomic } from "./atomic-fs.js";
-import { verifyBlob, type BlobStore } from "./blob-store.js";
+import { blobId, verifyBlob, type BlobStore } from "./blob-store.js";
+import { nodeStreamSuite } from "../crypto/stream-node.js";
 import { getStreamFs, openSourceFs, putStreamFs } from "./fs-stream.js";
 import type { BlobSource, PutStreamOptions, StreamingBlobStore } from "./stream.js";
 
@@ -45,10 +46,10 @@ export class FsBlobStore implements BlobStore, StreamingBlobStore {
    * present and intact nothing is written; when a present copy is damaged it is replaced.
    */
   async put(bytes: Uint8Array): Promise<ContentHash> {
-    const hash = contentHash(bytes);
+    const hash = blobId(bytes, nodeStreamSuite);
     const path = this.pathFor(hash);
     const existing = await readIfPresent(path);
-    if (existing !== undefined && contentHash(existing) === hash) return hash;
+    if (existing !== undefined && isIntact(existing, hash)) return hash;
     await ensureDirectory(dirname(path), this.#fsync);
     await writeFileAtomic(path, bytes, { mode: 0o444, fsync: this.#fsync });
     return hash;
@@ -63,7 +64,7 @@ export class FsBlobStore implements BlobStore, StreamingBlobStore {
     const key = normalizeContentHash(hash);
     const bytes = await readIfPresent(this.pathFor(key));
     if (bytes === undefined) throw new NotFoundError("blob", key);
-    verifyBlob(key, bytes, `filesystem blob store ${this.root}`);
+    verifyBlob(key, bytes, `filesystem blob store ${this.root}`, nodeStreamSuite);
     return bytes;
   }
 
@@ -120,6 +121,15 @@ export class FsBlobStore implements BlobStore, StreamingBlobStore {
       }
     }
     return removed;
+  }
+}
+
+function isIntact(bytes: Uint8Array, hash: ContentHash): boolean {
+  try {
+    return blobId(bytes, nodeStreamSuite) === hash;
+  } catch (error) {
+    if (error instanceof IntegrityError) return false;
+    throw error;
   }
 }
 

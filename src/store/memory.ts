@@ -2,7 +2,7 @@
  * In-memory {@link BlobStore} for tests and browsers (nothing persists).
  */
 import { NotFoundError } from "../errors.js";
-import { contentHash, normalizeContentHash, type ContentHash } from "../crypto/hash.js";
+import { normalizeContentHash, type ContentHash } from "../crypto/hash.js";
 import type { BlobStore } from "./blob-store.js";
 import {
   bytesSource,
@@ -38,7 +38,7 @@ export class MemoryBlobStore implements BlobStore, StreamingBlobStore {
 
   /** @inheritdoc */
   async put(bytes: Uint8Array): Promise<ContentHash> {
-    const hash = contentHash(bytes);
+    const hash = contentIdOf(bytes, this.#suite);
     if (!this.#blobs.has(hash)) this.#blobs.set(hash, Uint8Array.from(bytes));
     return hash;
   }

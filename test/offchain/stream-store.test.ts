@@ -94,6 +94,14 @@ describe("streaming blob stores", function () {
         expect(await rejection(store.putStream([bad]))).to.be.instanceOf(SegmentIntegrityError);
       });
 
+      it("put and get of a whole CLE2 envelope use its stream id too", async function () {
+        const store = make(dir);
+        const { bytes, id } = await envelopeBytes(SEGMENT_SIZE + 2);
+        expect(await store.put(bytes)).to.equal(id);
+        expect(hex(await store.get(id))).to.equal(hex(bytes));
+        expect(hex(await collectBytes(store.getStream(id)))).to.equal(hex(bytes));
+      });
+
       it("a beforeCommit refusal stores nothing", async function () {
         const store = make(dir);
         const { bytes, id } = await envelopeBytes(1000);
