@@ -460,6 +460,27 @@ export async function addReaderStream(
   if (options.expectedContentId !== undefined) {
     checkContentId(layout, suite, options.expectedContentId);
   }
+  const { prefix, commitment, readers } = rekey(layout, ownerPrivateKey, newReaderPublicKey);
+  async function* chunks(done: (id: ContentHash) => void): AsyncGenerator<Uint8Array> {
+    yield prefix;
+    for await (const { sealed } of checkedSegments(source, layout, suite)) yield sealed;
+    yield layout.table;
+    yield commitment;
+    done(streamIdOf(suite, prefix, layout.table, commitment));
+  }
+  return new SealedEnvelopeStream(
+    streamEnvelopeLength(prefix.length, layout.header.bodyLength),
+    readers,
+    chunks,
+  );
+}
+
+/** A new prefix with one more wrapped key for `newReaderPublicKey`, and its key commitment. */
+function rekey(
+  layout: StreamLayout,
+  ownerPrivateKey: BytesInput,
+  newReaderPublicKey: BytesInput,
+): { prefix: Uint8Array; commitment: Uint8Array; readers: `0x${string}`[] } {
   const newReader = parsePublicKey(newReaderPublicKey, "new reader public key");
   if (layout.entries.some((e) => equalBytes(e.readerPublicKey, newReader))) {
     throw new DuplicateReaderError(toHex(newReader));
@@ -474,18 +495,123 @@ export async function addReaderStream(
   const commitment = hmac.create(sha256, commitKey).update(prefix).update(layout.table).digest();
   wipe(commitKey);
   const readers = parseStreamPrefix(prefix).entries.map((e) => toHex(e.readerPublicKey));
-  async function* chunks(done: (id: ContentHash) => void): AsyncGenerator<Uint8Array> {
-    yield prefix;
-    for await (const { sealed } of checkedSegments(source, layout, suite)) yield sealed;
-    yield layout.table;
-    yield commitment;
-    done(streamIdOf(suite, prefix, layout.table, commitment));
+  return { prefix, commitment, readers };
+}
+
+/** Magic of a key release of a CLE2 envelope (`releaseStreamKey`): ASCII `CLR2`. */
+export const STREAM_RELEASE_MAGIC: Uint8Array = Uint8Array.of(0x43, 0x4c, 0x52, 0x32);
+
+/**
+ * Release the key of a CLE2 envelope to one more reader without copying the body: the result is
+ * `CLR2` ‖ the envelope's prefix with one more wrapped key ‖ the new key commitment (a few hundred
+ * bytes, whatever the body size). Together with the anchored envelope's segments and table it
+ * forms the shared envelope ({@link openReleasedStream}). The source's content id (when given) and
+ * key commitment are checked first; the segments are not read.
+ */
+export async function releaseStreamKey(
+  source: RandomAccessSource,
+  ownerPrivateKey: BytesInput,
+  newReaderPublicKey: BytesInput,
+  options: { readonly expectedContentId?: string },
+  suite: StreamCipherSuite,
+): Promise<Uint8Array> {
+  const layout = await readLayout(source);
+  if (options.expectedContentId !== undefined) {
+    checkContentId(layout, suite, options.expectedContentId);
   }
-  return new SealedEnvelopeStream(
-    streamEnvelopeLength(prefix.length, layout.header.bodyLength),
-    readers,
-    chunks,
-  );
+  const { prefix, commitment } = rekey(layout, ownerPrivateKey, newReaderPublicKey);
+  const out = new Uint8Array(4 + prefix.length + commitment.length);
+  out.set(STREAM_RELEASE_MAGIC, 0);
+  out.set(prefix, 4);
+  out.set(commitment, 4 + prefix.length);
+  return out;
+}
+
+/**
+ * Check a key release (`releaseStreamKey`) against the anchored envelope in `anchored`: the
+ * anchored envelope must have the content id `recordId`; the release must carry the same header,
+ * every anchored wrapped key unchanged and exactly one more, for one of `readerKeys`. Returns that
+ * key and a source of the shared envelope (the release's prefix and commitment around the anchored
+ * segments and table) for {@link openEnvelopeStream}, which then verifies the commitment.
+ *
+ * @throws IntegrityError when the release is not the anchored envelope plus one key.
+ */
+export async function releasedStreamSource(
+  anchored: RandomAccessSource,
+  release: Uint8Array,
+  recordId: string,
+  readerKeys: readonly `0x${string}`[],
+  suite: StreamCipherSuite,
+): Promise<{ readonly readerKey: `0x${string}`; readonly source: RandomAccessSource }> {
+  const layout = await readLayout(anchored);
+  checkContentId(layout, suite, recordId);
+  const fail = (detail: string): never => {
+    throw new IntegrityError(`key release does not match the anchored envelope: ${detail}`);
+  };
+  if (release.length < 4 || !STREAM_RELEASE_MAGIC.every((b, i) => release[i] === b)) {
+    fail("not a CLR2 key release");
+  }
+  const body = release.subarray(4);
+  const prefixLength = streamPrefixLength(body);
+  if (prefixLength === undefined || body.length !== prefixLength + STREAM_SIZES.commitment) {
+    fail(`wrong length ${release.length}`);
+  }
+  const copy = parseStreamPrefix(body.subarray(0, prefixLength));
+  if (!equalBytes(copy.headerBytes, layout.headerBytes)) fail("the header differs");
+  const before = new Map(layout.entries.map((e) => [toHex(e.readerPublicKey), e]));
+  const added: `0x${string}`[] = [];
+  for (const entry of copy.entries) {
+    const reader = toHex(entry.readerPublicKey);
+    const old = before.get(reader);
+    if (old === undefined) added.push(reader);
+    else if (
+      !equalBytes(old.ephemeralPublicKey, entry.ephemeralPublicKey) ||
+      !equalBytes(old.wrappedKey, entry.wrappedKey)
+    ) {
+      fail(`the wrapped key of reader ${reader} differs`);
+    }
+  }
+  const [readerKey] = added;
+  if (
+    copy.entries.length !== layout.entries.length + 1 ||
+    readerKey === undefined ||
+    !readerKeys.includes(readerKey)
+  ) {
+    fail(`expected one new wrapped key, for ${readerKeys.join(" or ")}; got ${added.join(", ")}`);
+  }
+  return {
+    readerKey: readerKey as `0x${string}`,
+    source: splice(copy.prefix, anchored, layout, body.subarray(prefixLength)),
+  };
+}
+
+/** `prefix` ‖ the anchored segments and table ‖ `commitment`, as one random-access source. */
+function splice(
+  prefix: Uint8Array,
+  anchored: RandomAccessSource,
+  layout: StreamLayout,
+  commitment: Uint8Array,
+): RandomAccessSource {
+  const from = layout.prefix.length;
+  const middle = layout.size - from - STREAM_SIZES.commitment;
+  const size = prefix.length + middle + commitment.length;
+  return {
+    size,
+    async read(offset, length) {
+      const out = new Uint8Array(length);
+      const parts: [number, number, (o: number, n: number) => Promise<Uint8Array>][] = [
+        [0, prefix.length, async (o, n) => prefix.subarray(o, o + n)],
+        [prefix.length, middle, (o, n) => anchored.read(from + o, n)],
+        [prefix.length + middle, commitment.length, async (o, n) => commitment.subarray(o, o + n)],
+      ];
+      for (const [start, len, read] of parts) {
+        const a = Math.max(offset, start);
+        const b = Math.min(offset + length, start + len);
+        if (a < b) out.set(await read(a - start, b - a), a - offset);
+      }
+      return out;
+    },
+  };
 }
 
 /** Find the caller's wrapped key, unwrap it and verify the key commitment. */

@@ -10,7 +10,7 @@ import { inspectEnvelope } from "../../crypto/envelope.js";
 import { NotAReaderError } from "../../crypto/errors.js";
 import { normalizeContentHash, type ContentHash } from "../../crypto/hash.js";
 import { AccessPath, Purpose, type Category } from "../constants.js";
-import type { SentTransaction } from "./base.js";
+import type { OnChainRecord, SentTransaction } from "./base.js";
 import { signerAddress } from "./base.js";
 import { verifyReleasedCopy, type KeyRelease, type KeyReleaseService } from "./custodian.js";
 import { TransactionFailedError } from "./errors.js";
@@ -24,6 +24,7 @@ import {
   type RecordClientOptions,
   type RotatedRecord,
   type SealOptions,
+  single,
 } from "./records.js";
 
 /** The audited access of an `openRecord` transaction. */
@@ -156,7 +157,15 @@ export class ClinicianClient extends RecordClient {
     options: EmergencyOpenOptions = {},
   ): Promise<EmergencyOpenedRecord> {
     const access = await this.auditOpen(recordId, options.purpose ?? Purpose.Emergency);
-    const record = await this.record(access.recordId);
+    return this.emergencyOpen(access, await this.record(access.recordId), custodian);
+  }
+
+  /** The fetch-and-decrypt half of {@link openRecordInEmergency}, after the audited open. */
+  private async emergencyOpen(
+    access: RecordAccess,
+    record: OnChainRecord,
+    custodian: KeyReleaseService,
+  ): Promise<EmergencyOpenedRecord> {
     const anchored = await this.fetchEnvelope(record);
     const readers = inspectEnvelope(anchored).readers;
     const myKeys = this.keys.map((k) => toHex(k.publicKey));
@@ -173,6 +182,42 @@ export class ClinicianClient extends RecordClient {
     const opened = this.decryptEnvelope(record, release.envelope);
     // The version's readers and size are the anchored envelope's; the released copy is private.
     return { ...opened, readerKeys: readers, envelopeSize: anchored.length, access, release };
+  }
+
+  /**
+   * {@link openRecordInEmergency} as a stream. For a CLE2 record the custodian releases only a key
+   * (`CLR2`: the prefix with one more wrapped key and a new key commitment, a few hundred bytes);
+   * it must carry the anchored header and every anchored wrapped key unchanged plus one for this
+   * member, and the body is then read from the anchored envelope, verified segment by segment
+   * against the record id. A CLE1 record goes through {@link openRecordInEmergency}'s checks.
+   *
+   * @throws the errors of {@link openRecordInEmergency}.
+   */
+  async openRecordStreamInEmergency(
+    recordId: string,
+    custodian: KeyReleaseService,
+    options: EmergencyOpenOptions = {},
+  ): Promise<
+    DecryptedRecordStream & {
+      readonly access: RecordAccess;
+      readonly release: KeyRelease | undefined;
+    }
+  > {
+    const access = await this.auditOpen(recordId, options.purpose ?? Purpose.Emergency);
+    const record = await this.record(access.recordId);
+    const myKeys = this.keys.map((k) => toHex(k.publicKey));
+    const released = await this.openReleasedRecordStream(record, myKeys, async () => {
+      if (access.path !== AccessPath.BreakGlass) throw new NotAReaderError(this.publicKey);
+      return custodian.release({
+        recordId: access.recordId,
+        responder: this.address,
+        openTxHash: access.transaction.hash,
+      });
+    });
+    if (released !== undefined) return { ...released, access };
+    const opened = await this.emergencyOpen(access, record, custodian);
+    const { body, text: _text, envelopeSize: _size, release, ...rest } = opened;
+    return { ...rest, access, release, bodyLength: body.length, body: single(body) };
   }
 
   /**

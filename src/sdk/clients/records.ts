@@ -23,12 +23,14 @@ import { NotAReaderError } from "../../crypto/errors.js";
 import { contentHash, normalizeContentHash, type ContentHash } from "../../crypto/hash.js";
 import { encryptionKeyHex, type MemberKeyPair } from "../../crypto/keys.js";
 import type { BlobStore } from "../../store/blob-store.js";
-import type { StreamingBlobStore } from "../../store/stream.js";
+import type { BlobSource, StreamingBlobStore } from "../../store/stream.js";
 import { isStreamEnvelope } from "../../crypto/stream-format.js";
 import {
   inspectEnvelopeStream,
   openEnvelopeStream,
+  releasedStreamSource,
   sealEnvelopeStream,
+  type RandomAccessSource,
   type StreamCipherSuite,
 } from "../../crypto/stream.js";
 import { jsStreamSuite } from "../../crypto/stream-js.js";
@@ -39,7 +41,12 @@ import {
   type OnChainRecord,
   type SentTransaction,
 } from "./base.js";
-import { MissingEncryptionKeyError, RecordNotAnchoredError } from "./errors.js";
+import type { KeyRelease } from "./custodian.js";
+import {
+  MissingEncryptionKeyError,
+  RecordNotAnchoredError,
+  ReleasedCopyMismatchError,
+} from "./errors.js";
 
 /** A record body: bytes, or text (stored as UTF-8). */
 export type RecordBody = Uint8Array | string;
@@ -563,24 +570,85 @@ export abstract class RecordClient extends LedgerClient {
         return { ...rest, bodyLength: body.length, body: single(body) };
       }
       const key = this.readerKey(await inspectEnvelopeStream(source));
-      const opened = await openEnvelopeStream(
-        source,
-        key.privateKey,
-        { ...bindingOf(record), expectedContentId: record.recordId },
-        this.streamSuite,
-      );
+      const opened = await this.openedStream(record, source, source, key, record.recordId);
       handedOver = true;
-      return {
-        ...record,
-        bodyLength: opened.bodyLength,
-        context: opened.context,
-        readerKeys: opened.readers,
-        openedWith: toHex(key.publicKey),
-        body: closing(opened.body, () => source.close()),
-      };
+      return opened;
     } finally {
       if (!handedOver) await source.close();
     }
+  }
+
+  /**
+   * For a CLE2 `record`: a verified stream, decrypted with the member's own key when it holds one,
+   * else with the key `askRelease` obtains (a `CLR2` key release, checked against the anchored
+   * envelope by `releasedStreamSource`). `undefined` for a CLE1 record (the caller handles it).
+   *
+   * @throws ReleasedCopyMismatchError when the release is not the anchored envelope plus one key.
+   */
+  protected async openReleasedRecordStream(
+    record: OnChainRecord,
+    myKeys: readonly Hex[],
+    askRelease: () => Promise<KeyRelease>,
+  ): Promise<(DecryptedRecordStream & { readonly release: KeyRelease | undefined }) | undefined> {
+    const source = await this.streamingStore().openSource(record.recordId);
+    let handedOver = false;
+    try {
+      if (!isStreamEnvelope(await source.read(0, Math.min(4, source.size)))) return undefined;
+      const info = await inspectEnvelopeStream(source);
+      if (info.readers.some((k) => myKeys.includes(k))) {
+        return { ...(await this.decryptRecordStream(record)), release: undefined };
+      }
+      const release = await askRelease();
+      let shared: Awaited<ReturnType<typeof releasedStreamSource>>;
+      try {
+        shared = await releasedStreamSource(
+          source,
+          release.envelope,
+          record.recordId,
+          myKeys,
+          this.streamSuite,
+        );
+      } catch (cause) {
+        if (cause instanceof IntegrityError) {
+          throw new ReleasedCopyMismatchError(record.recordId, cause.message);
+        }
+        throw cause;
+      }
+      const key = this.keys.find((k) => toHex(k.publicKey) === shared.readerKey) as MemberKeyPair;
+      // The anchored id was checked by releasedStreamSource; the spliced copy has its own.
+      const opened = await this.openedStream(record, shared.source, source, key, undefined);
+      handedOver = true;
+      return { ...opened, readerKeys: info.readers, release };
+    } finally {
+      if (!handedOver) await source.close();
+    }
+  }
+
+  /** Open `source` with `key` as a record stream that closes `blob` once drained. */
+  private async openedStream(
+    record: OnChainRecord,
+    source: RandomAccessSource,
+    blob: BlobSource,
+    key: MemberKeyPair,
+    expectedContentId: ContentHash | undefined,
+  ): Promise<DecryptedRecordStream> {
+    const opened = await openEnvelopeStream(
+      source,
+      key.privateKey,
+      {
+        ...bindingOf(record),
+        ...(expectedContentId === undefined ? {} : { expectedContentId }),
+      },
+      this.streamSuite,
+    );
+    return {
+      ...record,
+      bodyLength: opened.bodyLength,
+      context: opened.context,
+      readerKeys: opened.readers,
+      openedWith: toHex(key.publicKey),
+      body: closing(opened.body, () => blob.close()),
+    };
   }
 
   /** The store, which must take and return streams for streamed records. */
@@ -616,7 +684,8 @@ export function isCurrent(record: OnChainRecord): boolean {
   return record.status === RecordStatus.Current;
 }
 
-async function* single(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+/** `bytes` as a one-chunk stream. */
+export async function* single(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
 }
 
