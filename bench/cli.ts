@@ -5,6 +5,7 @@
  *   npm run bench                          every section, full sizes (4-5 minutes on 2 busy cores)
  *   npm run bench -- --json out/bench.json also write the report as JSON
  *   npm run bench -- --quick               levels 1,100 and a short node run (seconds)
+ *   npm run bench -- --gib                 add the 1 GiB streamed (CLE2) record off chain
  *   npm run bench -- --levels 1,100,10000 --records 100,500,500 --no-node --no-offchain --verbose
  */
 import { spawn } from "node:child_process";
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     "no-offchain": { type: "boolean", default: false },
     verbose: { type: "boolean", default: false },
     soak: { type: "string" },
+    gib: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
 });
@@ -29,7 +31,7 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(
     [
-      "npm run bench -- [--json <file>] [--quick] [--levels 1,100,10000] [--records seq,pipelined,batched] [--no-node] [--no-offchain] [--verbose]",
+      "npm run bench -- [--json <file>] [--quick] [--gib] [--soak <n>] [--levels 1,100,10000] [--records seq,pipelined,batched] [--no-node] [--no-offchain] [--verbose]",
       "  --json <file>   also write the report as JSON",
       "  --quick         levels 1,100, 20/100/100 node records, no off-chain sections",
       "  --levels        earlier items for 'flat as it grows' (empty string: skip)",
@@ -38,6 +40,7 @@ if (values.help) {
       "  --no-offchain   skip bench/crypto.ts and bench/e2e.ts",
       "  --verbose       print each operation's floor breakdown",
       "  --soak <n>      create+open pairs of the SDK soak against anvil (default 2000, 0: skip)",
+      "  --gib           add the 1 GiB streamed record to the off-chain section (about 1 min, 2 GiB disk)",
     ].join("\n"),
   );
   process.exit(0);
@@ -56,6 +59,7 @@ if (values.records !== undefined) env.BENCH_RECORDS = values.records;
 if (values["no-node"]) env.BENCH_NODE = "0";
 if (values["no-offchain"]) env.BENCH_OFFCHAIN = "0";
 if (values.verbose) env.BENCH_VERBOSE = "1";
+if (values.gib) env.BENCH_GIB = "1";
 if (values.json !== undefined) env.BENCH_JSON = path.resolve(values.json);
 
 const require = createRequire(import.meta.url);

@@ -2,7 +2,7 @@
  * Browser-safe part of the blob store module: the interface, verification helpers and the
  * in-memory store. Node code can import `./index.js`, which adds the filesystem store.
  */
-export { verifyBlob, withVerification, type BlobStore } from "./blob-store.js";
+export { blobId, verifyBlob, withVerification, type BlobStore } from "./blob-store.js";
 export { MemoryBlobStore } from "./memory.js";
 export {
   isAnchorJournal,
@@ -11,3 +11,9 @@ export {
   type AnchorJournal,
   type UnanchoredBlob,
 } from "./journal.js";
+export {
+  verifiedBlobChunks,
+  type BlobSource,
+  type PutStreamOptions,
+  type StreamingBlobStore,
+} from "./stream.js";

@@ -9,9 +9,12 @@
  *
  * Privacy on a shared host: every directory the store creates is mode 0700 (the root too) and every
  * file 0400 (blobs) or 0600 (journal), so another local user cannot list, stat or read them. Blobs are
- * padded on disk to Padmé size buckets ({@link paddedSize}; on by default), framed as
- * `"CLBP" | 0x01 | uint32 BE length | blob | zeros`, so a file's size does not give the envelope's
- * exact length. A frame whose size or padding is not exactly that is an `IntegrityError`.
+ * padded on disk to Padmé size buckets (`paddedSize`; on by default), framed as
+ * `"CLBP" | 0x01 | uint32 BE length | blob | zeros` (`put`) or `"CLBP" | 0x02 | uint64 BE length |
+ * blob | zeros` (`putStream`, whose length is known only at the end), so a file's size does not give
+ * the envelope's exact length (see `disk.ts`). A frame whose size or padding is not exactly that is
+ * an `IntegrityError`. Streamed blobs (`fs-stream.ts`) get the same modes, frame, padding, typed
+ * errors and anchor journal; their temp files live in the root until renamed.
  *
  * Disk faults are typed: `StorageFullError` (ENOSPC, EDQUOT), `StorageReadOnlyError` (EROFS, EACCES,
  * EPERM, or a directory that cannot be created where its parent exists), `StorageError` otherwise;
@@ -22,22 +25,24 @@
  */
 import * as fsp from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import {
-  IntegrityError,
-  NotFoundError,
-  StorageError,
-  StorageFullError,
-  StorageReadOnlyError,
-} from "../errors.js";
-import { contentHash, normalizeContentHash, type ContentHash } from "../crypto/hash.js";
+import { IntegrityError, NotFoundError, StorageReadOnlyError } from "../errors.js";
+import { normalizeContentHash, type ContentHash } from "../crypto/hash.js";
+import { nodeStreamSuite } from "../crypto/stream-node.js";
 import { fsyncDirectory, isTempFileName, writeFileAtomic } from "./atomic-fs.js";
-import { verifyBlob, type BlobStore } from "./blob-store.js";
+import { blobId, verifyBlob, type BlobStore } from "./blob-store.js";
 import {
-  paddedSize,
-  type AnchorIntent,
-  type AnchorJournal,
-  type UnanchoredBlob,
-} from "./journal.js";
+  frameHeader,
+  framedSize,
+  startsWithMagic,
+  storageFault,
+  storageErrorFrom,
+  unframe,
+} from "./disk.js";
+import { getStreamFs, openSourceFs, putStreamFs, type FsStoreLayout } from "./fs-stream.js";
+import type { AnchorIntent, AnchorJournal, UnanchoredBlob } from "./journal.js";
+import type { BlobSource, PutStreamOptions, StreamingBlobStore } from "./stream.js";
+
+export { storageErrorFrom };
 
 /** Options of {@link FsBlobStore}. */
 export interface FsBlobStoreOptions {
@@ -47,16 +52,13 @@ export interface FsBlobStoreOptions {
   readonly padding?: boolean;
 }
 
-const FRAME_MAGIC = [0x43, 0x4c, 0x42, 0x50]; // "CLBP"
-const FRAME_VERSION = 1;
-const FRAME_HEADER = 9;
 const JOURNAL_DIR = "unanchored";
 const DIR_MODE = 0o700;
 const BLOB_MODE = 0o400;
 const JOURNAL_MODE = 0o600;
 
 /** Content-addressed blobs in a directory tree; see the module comment for the layout. */
-export class FsBlobStore implements BlobStore, AnchorJournal {
+export class FsBlobStore implements BlobStore, StreamingBlobStore, AnchorJournal {
   /** Absolute root directory of the store. */
   readonly root: string;
   readonly #fsync: boolean;
@@ -80,7 +82,7 @@ export class FsBlobStore implements BlobStore, AnchorJournal {
    * present and intact nothing is written; when a present copy is damaged it is replaced.
    */
   async put(bytes: Uint8Array): Promise<ContentHash> {
-    const hash = contentHash(bytes);
+    const hash = blobId(bytes, nodeStreamSuite);
     const path = this.pathFor(hash);
     return storageFault("store a blob", path, async () => {
       const existing = await readIfPresent(path);
@@ -102,8 +104,38 @@ export class FsBlobStore implements BlobStore, AnchorJournal {
     const file = await storageFault("read a blob", path, () => readIfPresent(path));
     if (file === undefined) throw new NotFoundError("blob", key);
     const bytes = unframe(file, `filesystem blob store ${this.root}: blob ${key}`);
-    verifyBlob(key, bytes, `filesystem blob store ${this.root}`);
+    verifyBlob(key, bytes, `filesystem blob store ${this.root}`, nodeStreamSuite);
     return bytes;
+  }
+
+  /** @inheritdoc */
+  putStream(
+    chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    options?: PutStreamOptions,
+  ): Promise<ContentHash> {
+    return putStreamFs(this.#layout(), chunks, options);
+  }
+
+  /** @inheritdoc */
+  getStream(hash: string): AsyncIterable<Uint8Array> {
+    return getStreamFs(this.#layout(), hash);
+  }
+
+  /** @inheritdoc */
+  openSource(hash: string): Promise<BlobSource> {
+    return openSourceFs(this.#layout(), hash);
+  }
+
+  #layout(): FsStoreLayout {
+    return {
+      root: this.root,
+      fsync: this.#fsync,
+      padding: this.#padding,
+      blobMode: BLOB_MODE,
+      pathFor: (h: string) => this.pathFor(h),
+      directory: (dir: string) => this.#directory(dir),
+      recordIntent: (hash: ContentHash, intent: AnchorIntent) => this.#recordIntent(hash, intent),
+    };
   }
 
   /** Whether a blob file exists for `hash` (temp files never count; content is not verified). */
@@ -121,7 +153,13 @@ export class FsBlobStore implements BlobStore, AnchorJournal {
 
   /** @inheritdoc */
   async putUnanchored(bytes: Uint8Array, intent: AnchorIntent): Promise<ContentHash> {
-    const hash = contentHash(bytes);
+    const hash = blobId(bytes, nodeStreamSuite);
+    await this.#recordIntent(hash, intent);
+    return this.put(bytes);
+  }
+
+  /** Write the journal entry of `hash` (before the blob itself, so no blob is ever untracked). */
+  async #recordIntent(hash: ContentHash, intent: AnchorIntent): Promise<void> {
     const entry = this.#journalPath(hash);
     await storageFault("record an anchor intent", entry, async () => {
       await this.#directory(dirname(entry));
@@ -131,7 +169,6 @@ export class FsBlobStore implements BlobStore, AnchorJournal {
         fsync: this.#fsync,
       });
     });
-    return this.put(bytes);
   }
 
   /** @inheritdoc */
@@ -179,22 +216,29 @@ export class FsBlobStore implements BlobStore, AnchorJournal {
    */
   async removeStaleTempFiles(olderThanMs = 60 * 60 * 1000): Promise<number> {
     const cutoff = Date.now() - olderThanMs;
-    let removed = 0;
-    for (const level1 of await listDirectory(this.root)) {
-      for (const level2 of await listDirectory(join(this.root, level1))) {
-        const dir = join(this.root, level1, level2);
-        for (const name of await listDirectory(dir)) {
-          if (!isTempFileName(name)) continue;
-          const path = join(dir, name);
-          const stat = await fsp.stat(path).catch(() => undefined);
-          if (stat !== undefined && stat.mtimeMs <= cutoff) {
-            await fsp.rm(path, { force: true });
-            removed++;
+    return storageFault("sweep stale temp files", this.root, async () => {
+      let removed = 0;
+      for (const level1 of await listDirectory(this.root)) {
+        const top = join(this.root, level1);
+        if (isTempFileName(level1)) {
+          // a streamed put writes its temp file in the root (its id is known only at the end)
+          removed += await removeIfStale(top, cutoff);
+          continue;
+        }
+        for (const level2 of await listDirectory(top)) {
+          // the journal directory holds its entries (and their temp files) one level down
+          if (level1 === JOURNAL_DIR) {
+            if (isTempFileName(level2)) removed += await removeIfStale(join(top, level2), cutoff);
+            continue;
+          }
+          const dir = join(top, level2);
+          for (const name of await listDirectory(dir)) {
+            if (isTempFileName(name)) removed += await removeIfStale(join(dir, name), cutoff);
           }
         }
       }
-    }
-    return removed;
+      return removed;
+    });
   }
 
   #journalPath(hash: ContentHash): string {
@@ -204,14 +248,10 @@ export class FsBlobStore implements BlobStore, AnchorJournal {
   /** The file bytes of `blob`: framed and padded, or as is when padding is off. */
   #frame(blob: Uint8Array): Uint8Array {
     if (!this.#padding && !startsWithMagic(blob)) return blob;
-    const size = this.#padding
-      ? paddedSize(FRAME_HEADER + blob.length)
-      : FRAME_HEADER + blob.length;
-    const file = new Uint8Array(size);
-    file.set(FRAME_MAGIC, 0);
-    file[4] = FRAME_VERSION;
-    new DataView(file.buffer).setUint32(5, blob.length);
-    file.set(blob, FRAME_HEADER);
+    const header = frameHeader(1, blob.length);
+    const file = new Uint8Array(framedSize(1, blob.length, this.#padding));
+    file.set(header, 0);
+    file.set(blob, header.length);
     return file;
   }
 
@@ -246,67 +286,12 @@ export class FsBlobStore implements BlobStore, AnchorJournal {
   }
 }
 
-/** Map a failure of `work` on `path` to a typed storage error (CareLedger errors pass through). */
-async function storageFault<T>(what: string, path: string, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw storageErrorFrom(error, what, path);
-  }
-}
-
-/**
- * The typed error for a system error `error` raised while trying to `what` at `path`:
- * {@link StorageFullError}, {@link StorageReadOnlyError} or {@link StorageError}; a `CareLedgerError`
- * is returned unchanged.
- */
-export function storageErrorFrom(error: unknown, what: string, path: string): Error {
-  if (error instanceof StorageError || error instanceof IntegrityError) return error;
-  if (error instanceof Error && "code" in error && typeof error.code === "string") {
-    const code = error.code;
-    const at = (error as NodeJS.ErrnoException).path ?? path;
-    const options = { cause: error, path: at, systemCode: code };
-    if (code === "ENOSPC" || code === "EDQUOT") {
-      return new StorageFullError(
-        `cannot ${what}: the disk holding ${at} is full (${code})`,
-        options,
-      );
-    }
-    if (code === "EROFS" || code === "EACCES" || code === "EPERM") {
-      return new StorageReadOnlyError(
-        `cannot ${what}: ${at} is read-only (${code}${code === "EROFS" ? ", read-only file system" : ", permission denied"})`,
-        options,
-      );
-    }
-    return new StorageError(`cannot ${what} at ${at}: ${error.message}`, options);
-  }
-  return error instanceof Error ? error : new StorageError(`cannot ${what}: ${String(error)}`);
-}
-
-function startsWithMagic(bytes: Uint8Array): boolean {
-  return FRAME_MAGIC.every((b, i) => bytes[i] === b);
-}
-
-/** The blob inside a file: the frame's payload (size and padding checked), or the file as is. */
-function unframe(file: Uint8Array, where: string): Uint8Array {
-  if (!startsWithMagic(file)) return file;
-  if (file.length < FRAME_HEADER || file[4] !== FRAME_VERSION) {
-    throw new IntegrityError(`${where}: unknown frame version`);
-  }
-  const length = new DataView(file.buffer, file.byteOffset, file.byteLength).getUint32(5);
-  const end = FRAME_HEADER + length;
-  const expected = [end, paddedSize(end)];
-  if (!expected.includes(file.length) || file.subarray(end).some((b) => b !== 0)) {
-    throw new IntegrityError(`${where}: the frame's size or padding was altered`);
-  }
-  return file.subarray(FRAME_HEADER, end);
-}
-
 function intact(file: Uint8Array, hash: ContentHash): boolean {
   try {
-    return contentHash(unframe(file, "")) === hash;
-  } catch {
-    return false;
+    return blobId(unframe(file, ""), nodeStreamSuite) === hash;
+  } catch (error) {
+    if (error instanceof IntegrityError) return false;
+    throw error;
   }
 }
 
@@ -330,6 +315,13 @@ async function isDirectory(path: string): Promise<boolean> {
     if (isMissing(error)) return false;
     throw error;
   }
+}
+
+async function removeIfStale(path: string, cutoff: number): Promise<number> {
+  const stat = await fsp.stat(path).catch(() => undefined);
+  if (stat === undefined || stat.mtimeMs > cutoff) return 0;
+  await fsp.rm(path, { force: true });
+  return 1;
 }
 
 async function readIfPresent(path: string): Promise<Uint8Array | undefined> {

@@ -12,3 +12,4 @@ export {
   writeFileAtomic,
   type AtomicWriteOptions,
 } from "./atomic-fs.js";
+export { getStreamFs, openSourceFs, putStreamFs, type FsStoreLayout } from "./fs-stream.js";

@@ -3,7 +3,6 @@
  * file sizes), keeps an anchor journal, and reports disk faults as typed errors naming the cause.
  */
 import { expect } from "chai";
-import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -20,6 +19,7 @@ import {
   type AnchorJournal,
   type BlobStore,
 } from "../../src/store/index.js";
+import { tempFilesUnder, withTinyTmpfs } from "../helpers/tmpfs.js";
 import { rejection } from "./helpers.js";
 
 const intent: AnchorIntent = {
@@ -140,26 +140,14 @@ describe("offchain / store: privacy, anchor journal, disk faults", function () {
   });
 
   it("a full disk end to end: a store on a 64 KiB tmpfs fails with StorageFullError and leaves no partial blob", async function () {
-    const mountPoint = await mkdtemp(join(scratch, "tmpfs-"));
-    try {
-      execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mountPoint], {
-        stdio: "ignore",
-      });
-    } catch {
-      // Without the right to mount, the mapping test above covers the ENOSPC path.
-      this.skip();
-    }
-    try {
+    await withTinyTmpfs(this, scratch, async (mountPoint) => {
       const store = new FsBlobStore(join(mountPoint, "store"));
       const small = await store.put(randomBytes(1000));
       const error = await rejection(store.put(randomBytes(200_000)));
       expect(error).to.be.instanceOf(StorageFullError);
       expect(await store.get(small)).to.have.length(1000);
-      const files = await readdir(join(mountPoint, "store"), { recursive: true });
-      expect(files.filter((f) => f.includes(".tmp-"))).to.deep.equal([]);
-    } finally {
-      execFileSync("umount", [mountPoint], { stdio: "ignore" });
-    }
+      expect(await tempFilesUnder(join(mountPoint, "store"))).to.deep.equal([]);
+    });
   });
 
   it("other system errors are StorageError with the system code", async function () {

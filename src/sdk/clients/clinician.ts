@@ -10,7 +10,7 @@ import { inspectEnvelope } from "../../crypto/envelope.js";
 import { NotAReaderError } from "../../crypto/errors.js";
 import type { ContentHash } from "../../crypto/hash.js";
 import { AccessPath, Purpose, type Category } from "../constants.js";
-import type { SentTransaction } from "./base.js";
+import type { OnChainRecord, SentTransaction } from "./base.js";
 import { signerAddress } from "./base.js";
 import { verifyReleasedCopy, type KeyRelease, type KeyReleaseService } from "./custodian.js";
 import { TransactionFailedError } from "./errors.js";
@@ -18,10 +18,13 @@ import {
   RecordClient,
   type AnchoredRecord,
   type DecryptedRecord,
+  type DecryptedRecordStream,
+  type StreamedBody,
   type RecordBody,
   type RecordClientOptions,
   type RotatedRecord,
   type WriteOptions,
+  single,
 } from "./records.js";
 import type { CallOptions } from "../transport.js";
 import {
@@ -112,6 +115,42 @@ export class ClinicianClient extends RecordClient {
   }
 
   /**
+   * {@link createRecord} for a body given as a stream (e.g. an imaging study read from a file with
+   * `bodyFromFile`): sealed in a CLE2 envelope segment by segment and streamed into the store, in
+   * constant memory. Needs a `StreamingBlobStore`. Safe to retry with the same `idempotencyKey`
+   * (a stream cannot be read twice, so without a key each call is a new write); an envelope stored
+   * but not seen anchored is in the store's anchor journal like one of {@link createRecord}.
+   */
+  async createRecordStream(
+    patient: string,
+    category: Category,
+    body: StreamedBody,
+    options: WriteOptions = {},
+  ): Promise<AnchoredRecord> {
+    const args = parseArgs("createRecordStream", {
+      patient: [addressSchema, patient],
+      category: [categorySchema, category],
+      options: [writeOptionsSchema, options],
+    });
+    return this.sealAndAnchorStream(args.patient, args.category, body, undefined, options);
+  }
+
+  /**
+   * {@link openRecord} as a stream: the audited `openRecord` transaction first, then the body is
+   * decrypted and verified against the record id segment by segment as it is read.
+   */
+  async openRecordStream(
+    recordId: string,
+    purpose: Purpose,
+    options: CallOptions = {},
+  ): Promise<DecryptedRecordStream & { readonly access: RecordAccess }> {
+    const o = { deadline: this.deadline(parseCallOptions("openRecordStream", options)) };
+    const access = await this.auditOpen(recordId, purpose, o);
+    const record = await this.record(access.recordId, o);
+    return { ...(await this.decryptRecordStream(record)), access };
+  }
+
+  /**
    * Open a record version for `purpose`: the audited `openRecord` transaction first (a refusal throws
    * e.g. `AccessDeniedError` and nothing is fetched), then fetch the envelope, check it hashes to the
    * record id and matches the record's patient and category on chain, unwrap the key and decrypt.
@@ -153,7 +192,15 @@ export class ClinicianClient extends RecordClient {
   ): Promise<EmergencyOpenedRecord> {
     const o = { deadline: this.deadline(parseCallOptions("openRecordInEmergency", options)) };
     const access = await this.auditOpen(recordId, options.purpose ?? Purpose.Emergency, o);
-    const record = await this.record(access.recordId, o);
+    return this.emergencyOpen(access, await this.record(access.recordId, o), custodian);
+  }
+
+  /** The fetch-and-decrypt half of {@link openRecordInEmergency}, after the audited open. */
+  private async emergencyOpen(
+    access: RecordAccess,
+    record: OnChainRecord,
+    custodian: KeyReleaseService,
+  ): Promise<EmergencyOpenedRecord> {
     const anchored = await this.fetchEnvelope(record);
     const readers = inspectEnvelope(anchored).readers;
     const myKeys = this.keys.map((k) => toHex(k.publicKey));
@@ -170,6 +217,43 @@ export class ClinicianClient extends RecordClient {
     const opened = this.decryptEnvelope(record, release.envelope);
     // The version's readers and size are the anchored envelope's; the released copy is private.
     return { ...opened, readerKeys: readers, envelopeSize: anchored.length, access, release };
+  }
+
+  /**
+   * {@link openRecordInEmergency} as a stream. For a CLE2 record the custodian releases only a key
+   * (`CLR2`: the prefix with one more wrapped key and a new key commitment, a few hundred bytes);
+   * it must carry the anchored header and every anchored wrapped key unchanged plus one for this
+   * member, and the body is then read from the anchored envelope, verified segment by segment
+   * against the record id. A CLE1 record goes through {@link openRecordInEmergency}'s checks.
+   *
+   * @throws the errors of {@link openRecordInEmergency}.
+   */
+  async openRecordStreamInEmergency(
+    recordId: string,
+    custodian: KeyReleaseService,
+    options: EmergencyOpenOptions = {},
+  ): Promise<
+    DecryptedRecordStream & {
+      readonly access: RecordAccess;
+      readonly release: KeyRelease | undefined;
+    }
+  > {
+    const o = { deadline: this.deadline(parseCallOptions("openRecordStreamInEmergency", options)) };
+    const access = await this.auditOpen(recordId, options.purpose ?? Purpose.Emergency, o);
+    const record = await this.record(access.recordId, o);
+    const myKeys = this.keys.map((k) => toHex(k.publicKey));
+    const released = await this.openReleasedRecordStream(record, myKeys, async () => {
+      if (access.path !== AccessPath.BreakGlass) throw new NotAReaderError(this.publicKey);
+      return custodian.release({
+        recordId: access.recordId,
+        responder: this.address,
+        openTxHash: access.transaction.hash,
+      });
+    });
+    if (released !== undefined) return { ...released, access };
+    const opened = await this.emergencyOpen(access, record, custodian);
+    const { body, text: _text, envelopeSize: _size, release, ...rest } = opened;
+    return { ...rest, access, release, bodyLength: body.length, body: single(body) };
   }
 
   /**

@@ -33,6 +33,7 @@ import {
   type AnchoredRecord,
   type BulkFailure,
   type DecryptedRecord,
+  type DecryptedRecordStream,
   type ProgressCallback,
   type RecordClientOptions,
   type RotatedRecord,
@@ -118,6 +119,11 @@ export class PatientClient extends RecordClient {
   async openRecord(recordId: string): Promise<DecryptedRecord> {
     const id = parseArg("openRecord", "recordId", recordIdSchema, recordId);
     return this.decryptRecord(await this.ownRecord(id));
+  }
+
+  /** {@link openRecord} as a stream, verified segment by segment as it is read (no transaction). */
+  async openRecordStream(recordId: string): Promise<DecryptedRecordStream> {
+    return this.decryptRecordStream(await this.ownRecord(recordId));
   }
 
   /** The patient's live grants (unexpired), from `ConsentGranted` events and `consentOf`. */

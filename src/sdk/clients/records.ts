@@ -10,6 +10,7 @@
  */
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { randomBytes } from "@noble/hashes/utils.js";
 import { getAddress, ZeroHash } from "ethers";
 import { IntegrityError, InvalidArgumentError } from "../../errors.js";
 import { toHex, utf8, type BytesInput, type Hex } from "../../crypto/bytes.js";
@@ -34,6 +35,17 @@ import {
 import { ContractRevertError, InvalidFieldError } from "../errors.js";
 import type { CallOptions, Deadline } from "../transport.js";
 import { addressSchema, categorySchema, parseArgs } from "../validate.js";
+import type { BlobSource, StreamingBlobStore } from "../../store/stream.js";
+import { isStreamEnvelope } from "../../crypto/stream-format.js";
+import {
+  inspectEnvelopeStream,
+  openEnvelopeStream,
+  releasedStreamSource,
+  sealEnvelopeStream,
+  type RandomAccessSource,
+  type StreamCipherSuite,
+} from "../../crypto/stream.js";
+import { jsStreamSuite } from "../../crypto/stream-js.js";
 import { purposesInMask, RecordStatus, type Category } from "../constants.js";
 import {
   LedgerClient,
@@ -41,7 +53,12 @@ import {
   type OnChainRecord,
   type SentTransaction,
 } from "./base.js";
-import { MissingEncryptionKeyError, RecordNotAnchoredError } from "./errors.js";
+import type { KeyRelease } from "./custodian.js";
+import {
+  MissingEncryptionKeyError,
+  RecordNotAnchoredError,
+  ReleasedCopyMismatchError,
+} from "./errors.js";
 
 /** A record body: bytes, or text (stored as UTF-8). */
 export type RecordBody = Uint8Array | string;
@@ -62,6 +79,31 @@ export interface RecordClientOptions extends LedgerClientOptions {
    * Without it, envelopes hold no key a responder could ever obtain.
    */
   readonly emergencyCustodian?: EmergencyCustodianKey;
+  /**
+   * Primitives for streamed (CLE2) records: default pure JS (browser-safe); in Node pass
+   * `nodeStreamSuite` from `src/crypto/index.js` for OpenSSL speed (same bytes).
+   */
+  readonly streamSuite?: StreamCipherSuite;
+}
+
+/** A record body given as a stream: its chunks and their exact total length in bytes. */
+export interface StreamedBody {
+  readonly chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  readonly length: number;
+}
+
+/**
+ * A record version opened as a stream, verified against the chain as it is read: iterating `body`
+ * throws an `IntegrityError` (a `SegmentError` naming the segment) before releasing any byte
+ * that does not verify. Drain it (or call `body.return()`) to release the blob.
+ */
+export interface DecryptedRecordStream extends OnChainRecord {
+  /** The plaintext, one verified segment at a time. */
+  readonly body: AsyncGenerator<Uint8Array>;
+  readonly bodyLength: number;
+  readonly context: Uint8Array;
+  readonly readerKeys: readonly Hex[];
+  readonly openedWith: Hex;
 }
 
 /** The public half of the emergency key custodian's X25519 key pair, as given to writers. */
@@ -188,6 +230,8 @@ export abstract class RecordClient extends LedgerClient {
   /** The emergency key custodian's public key (bytes32 hex) wrapped into every new version, if any. */
   readonly custodianPublicKey: Hex | undefined;
   readonly #journal: AnchorJournal;
+  /** Primitives for streamed (CLE2) records. */
+  readonly streamSuite: StreamCipherSuite;
 
   protected constructor(options: RecordClientOptions, address: string) {
     super(options, address);
@@ -202,6 +246,7 @@ export abstract class RecordClient extends LedgerClient {
     const custodian = options.emergencyCustodian;
     this.custodianPublicKey =
       custodian === undefined ? undefined : encryptionKeyHex(custodian.publicKey);
+    this.streamSuite = options.streamSuite ?? jsStreamSuite;
   }
 
   /** The current public key (bytes32 hex), the one to register on chain. */
@@ -444,18 +489,17 @@ export abstract class RecordClient extends LedgerClient {
    * the journal entry and return the landed anchor; otherwise anchor the stored envelope.
    */
   protected async resumeAnchor(entry: UnanchoredBlob, deadline: Deadline): Promise<AnchoredRecord> {
-    const envelope = await this.store.get(entry.recordId);
-    const info = inspectEnvelope(envelope);
+    const envelope = await this.storedEnvelopeInfo(entry.recordId);
     const owners = await this.keyOwners({ deadline });
     const { patient, category, supersedes } = entry.intent;
-    const readers = this.readersOfKeys(info.readers, owners, patient, this.address);
+    const readers = this.readersOfKeys(envelope.readers, owners, patient, this.address);
     const landed = await this.landedAnchor(entry.recordId, deadline);
     const anchored = (transaction: SentTransaction): AnchoredRecord => ({
       recordId: entry.recordId,
       patient,
       category: category as Category,
       supersedes: supersedes ?? ZeroHash,
-      envelopeSize: envelope.length,
+      envelopeSize: envelope.size,
       readers,
       transaction,
     });
@@ -464,6 +508,28 @@ export abstract class RecordClient extends LedgerClient {
       return anchored(landed);
     }
     return anchored(await this.anchorStored(entry.recordId, entry.intent, deadline));
+  }
+
+  /**
+   * The reader keys and size of the stored envelope `recordId`: a CLE2 envelope is inspected from its
+   * prefix (never read whole), a CLE1 envelope is fetched and inspected.
+   */
+  private async storedEnvelopeInfo(
+    recordId: ContentHash,
+  ): Promise<{ readonly readers: readonly Hex[]; readonly size: number }> {
+    const store = this.store as Partial<StreamingBlobStore>;
+    if (typeof store.openSource === "function") {
+      const source = await store.openSource(recordId);
+      try {
+        if (isStreamEnvelope(await source.read(0, Math.min(4, source.size)))) {
+          return { readers: (await inspectEnvelopeStream(source)).readers, size: source.size };
+        }
+      } finally {
+        await source.close();
+      }
+    }
+    const envelope = await this.store.get(recordId);
+    return { readers: inspectEnvelope(envelope).readers, size: envelope.length };
   }
 
   /**
@@ -628,27 +694,44 @@ export abstract class RecordClient extends LedgerClient {
     const earlier = await this.findIntent(intentKey);
     if (earlier !== undefined) return this.resumeAnchor(earlier, deadline);
     const recordId = contentHash(envelope);
-    const intent: AnchorIntent = {
-      patient: getAddress(patient),
-      category,
-      supersedes,
-      author: this.address,
-      intentKey,
-    };
+    const intent = this.anchorIntent(patient, category, supersedes, intentKey);
     await this.simulateAnchor(recordId, intent, deadline);
     const stored = await this.#journal.putUnanchored(envelope, intent);
+    return this.finishAnchor(intent, readers, stored, recordId, envelope.length, deadline);
+  }
+
+  /** The journal's record of a write by this member that is about to be anchored. */
+  private anchorIntent(
+    patient: string,
+    category: Category,
+    supersedes: ContentHash | undefined,
+    intentKey: string,
+  ): AnchorIntent {
+    return { patient: getAddress(patient), category, supersedes, author: this.address, intentKey };
+  }
+
+  /** Check the store's address of the stored envelope, then send its anchor (or amendment). */
+  private async finishAnchor(
+    intent: AnchorIntent,
+    readers: readonly RecordReader[],
+    stored: ContentHash,
+    recordId: ContentHash,
+    envelopeSize: number,
+    deadline: Deadline,
+  ): Promise<AnchoredRecord> {
     if (stored !== recordId) {
       throw new IntegrityError(
         `the store addressed the envelope as ${stored}, expected ${recordId}`,
       );
     }
     const transaction = await this.anchorStored(recordId, intent, deadline);
+    const { patient, category, supersedes } = intent;
     return {
       recordId,
       patient: getAddress(patient),
-      category,
+      category: category as Category,
       supersedes: supersedes ?? ZeroHash,
-      envelopeSize: envelope.length,
+      envelopeSize,
       readers,
       transaction,
     };
@@ -666,6 +749,63 @@ export abstract class RecordClient extends LedgerClient {
         ? this.ledger.anchorRecord.staticCall(intent.patient, intent.category, recordId)
         : this.ledger.amendRecord.staticCall(intent.supersedes, recordId),
       deadline,
+    );
+  }
+
+  /**
+   * Seal a streamed body into a CLE2 envelope for the readers of `patient`'s `category`, stream it
+   * into the store and anchor its content id, in constant memory. The anchor is simulated once the
+   * id is known and before the blob becomes visible in the store: a refusal stores nothing. The
+   * envelope enters the anchor journal before it becomes visible (like {@link sealAndAnchor}'s), so an
+   * anchor that never lands leaves it to `listUnanchored` and {@link repairUnanchored}.
+   *
+   * A stream cannot be read twice to fingerprint it: only the caller's `idempotencyKey` makes a
+   * streamed write resume an earlier attempt; without one each call is a new write.
+   */
+  protected async sealAndAnchorStream(
+    patient: string,
+    category: Category,
+    body: StreamedBody,
+    supersedes: ContentHash | undefined,
+    options: WriteOptions,
+  ): Promise<AnchoredRecord> {
+    const d = this.deadline(options);
+    const store = this.streamingStore();
+    const intentKey = this.intentKey(
+      options.idempotencyKey !== undefined
+        ? ["key", options.idempotencyKey]
+        : ["stream", toHex(randomBytes(16))],
+    );
+    const earlier = await this.findIntent(intentKey);
+    if (earlier !== undefined) return this.resumeAnchor(earlier, d);
+    const readers = await this.readersFor(patient, category, { deadline: d });
+    const intent = this.anchorIntent(patient, category, supersedes, intentKey);
+    const sealed = sealEnvelopeStream(
+      {
+        body: body.chunks,
+        bodyLength: body.length,
+        readers,
+        aad: {
+          patient,
+          category,
+          ...(options.context === undefined ? {} : { context: options.context }),
+        },
+      },
+      this.streamSuite,
+    );
+    // A store that keeps a journal records the intent itself, durably, before the rename.
+    const journaled = isAnchorJournal(store);
+    const stored = await store.putStream(sealed, {
+      beforeCommit: (id) => this.simulateAnchor(id, intent, d),
+      ...(journaled ? { intent } : {}),
+    });
+    if (!journaled && this.#journal instanceof ProcessJournal) {
+      this.#journal.note(stored, intent);
+    }
+    return this.finishAnchor(intent, readers, stored, sealed.contentId, sealed.envelopeLength, d);
+  }
+
+  /**
     );
   }
 
@@ -727,6 +867,114 @@ export abstract class RecordClient extends LedgerClient {
     });
   }
 
+  /**
+   * Open `record` as a stream (no transaction: the caller audited the access or is the patient).
+   * A CLE2 envelope is verified against the record id segment by segment as it is read; a CLE1
+   * one is fetched, hash-checked and decrypted whole, then given as one chunk.
+   */
+  protected async decryptRecordStream(record: OnChainRecord): Promise<DecryptedRecordStream> {
+    const store = this.streamingStore();
+    const source = await store.openSource(record.recordId);
+    let handedOver = false;
+    try {
+      if (!isStreamEnvelope(await source.read(0, Math.min(4, source.size)))) {
+        const opened = this.decryptEnvelope(record, await this.fetchEnvelope(record));
+        const { body, text: _text, envelopeSize: _size, ...rest } = opened;
+        return { ...rest, bodyLength: body.length, body: single(body) };
+      }
+      const key = this.readerKey(await inspectEnvelopeStream(source));
+      const opened = await this.openedStream(record, source, source, key, record.recordId);
+      handedOver = true;
+      return opened;
+    } finally {
+      if (!handedOver) await source.close();
+    }
+  }
+
+  /**
+   * For a CLE2 `record`: a verified stream, decrypted with the member's own key when it holds one,
+   * else with the key `askRelease` obtains (a `CLR2` key release, checked against the anchored
+   * envelope by `releasedStreamSource`). `undefined` for a CLE1 record (the caller handles it).
+   *
+   * @throws ReleasedCopyMismatchError when the release is not the anchored envelope plus one key.
+   */
+  protected async openReleasedRecordStream(
+    record: OnChainRecord,
+    myKeys: readonly Hex[],
+    askRelease: () => Promise<KeyRelease>,
+  ): Promise<(DecryptedRecordStream & { readonly release: KeyRelease | undefined }) | undefined> {
+    const source = await this.streamingStore().openSource(record.recordId);
+    let handedOver = false;
+    try {
+      if (!isStreamEnvelope(await source.read(0, Math.min(4, source.size)))) return undefined;
+      const info = await inspectEnvelopeStream(source);
+      if (info.readers.some((k) => myKeys.includes(k))) {
+        return { ...(await this.decryptRecordStream(record)), release: undefined };
+      }
+      const release = await askRelease();
+      let shared: Awaited<ReturnType<typeof releasedStreamSource>>;
+      try {
+        shared = await releasedStreamSource(
+          source,
+          release.envelope,
+          record.recordId,
+          myKeys,
+          this.streamSuite,
+        );
+      } catch (cause) {
+        if (cause instanceof IntegrityError) {
+          throw new ReleasedCopyMismatchError(record.recordId, cause.message);
+        }
+        throw cause;
+      }
+      const key = this.keys.find((k) => toHex(k.publicKey) === shared.readerKey) as MemberKeyPair;
+      // The anchored id was checked by releasedStreamSource; the spliced copy has its own.
+      const opened = await this.openedStream(record, shared.source, source, key, undefined);
+      handedOver = true;
+      return { ...opened, readerKeys: info.readers, release };
+    } finally {
+      if (!handedOver) await source.close();
+    }
+  }
+
+  /** Open `source` with `key` as a record stream that closes `blob` once drained. */
+  private async openedStream(
+    record: OnChainRecord,
+    source: RandomAccessSource,
+    blob: BlobSource,
+    key: MemberKeyPair,
+    expectedContentId: ContentHash | undefined,
+  ): Promise<DecryptedRecordStream> {
+    const opened = await openEnvelopeStream(
+      source,
+      key.privateKey,
+      {
+        ...bindingOf(record),
+        ...(expectedContentId === undefined ? {} : { expectedContentId }),
+      },
+      this.streamSuite,
+    );
+    return {
+      ...record,
+      bodyLength: opened.bodyLength,
+      context: opened.context,
+      readerKeys: opened.readers,
+      openedWith: toHex(key.publicKey),
+      body: closing(opened.body, () => blob.close()),
+    };
+  }
+
+  /** The store, which must take and return streams for streamed records. */
+  private streamingStore(): StreamingBlobStore {
+    const store = this.store as Partial<StreamingBlobStore>;
+    if (typeof store.putStream !== "function" || typeof store.openSource !== "function") {
+      throw new InvalidArgumentError(
+        "streamed records need a StreamingBlobStore (putStream, getStream, openSource)",
+      );
+    }
+    return this.store as StreamingBlobStore;
+  }
+
   /** The member key pair that is a reader of the envelope. */
   protected readerKey(info: EnvelopeInfo): MemberKeyPair {
     const readers = new Set(info.readers);
@@ -762,9 +1010,14 @@ class ProcessJournal implements AnchorJournal {
   }
 
   async putUnanchored(bytes: Uint8Array, intent: AnchorIntent): Promise<ContentHash> {
-    const recordId = contentHash(bytes);
+    const stored = await this.#store.put(bytes);
+    this.note(stored, intent);
+    return stored;
+  }
+
+  /** Track `recordId`, already stored (a streamed put), as waiting for its anchor. */
+  note(recordId: ContentHash, intent: AnchorIntent): void {
     this.#entries.set(recordId, { recordId, intent, storedAt: Date.now() });
-    return this.#store.put(bytes);
   }
 
   async markAnchored(hash: string): Promise<void> {
@@ -777,5 +1030,21 @@ class ProcessJournal implements AnchorJournal {
 
   async deleteUnanchored(hash: string): Promise<void> {
     this.#entries.delete(normalizeContentHash(hash));
+  }
+}
+
+/** `bytes` as a one-chunk stream. */
+export async function* single(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+async function* closing(
+  chunks: AsyncIterable<Uint8Array>,
+  close: () => Promise<void>,
+): AsyncGenerator<Uint8Array> {
+  try {
+    yield* chunks;
+  } finally {
+    await close();
   }
 }
