@@ -312,7 +312,7 @@ export class AccountSender {
 
   /** Fee fields as ethers would fill them (EIP-1559 when the chain has a base fee). */
   async #fees(deadline: Deadline): Promise<TransactionRequest> {
-    const data = await request(deadline, "eth_feeHistory", this.provider.getFeeData());
+    const data = await request(deadline, "getFeeData", this.provider.getFeeData());
     this.#chargesFees ??= (data.gasPrice ?? 0n) > 0n || (data.maxFeePerGas ?? 0n) > 0n;
     if (data.maxFeePerGas !== null && data.maxPriorityFeePerGas !== null) {
       return {
@@ -553,6 +553,8 @@ export class AccountSender {
         this.provider.getTransactionCount(this.address, "latest"),
       );
       if (mined > earlier.nonce) {
+        // Reported once; the next retry sends again.
+        this.#unconfirmed.delete(earlier.key);
         throw new NodeUnavailableError(
           earlier.functionName,
           `nonce ${earlier.nonce} was used while the reply of the earlier attempt was lost; check the chain before retrying`,
