@@ -10,3 +10,13 @@ export * from "./deploy.js";
 export * from "./format.js";
 export * from "./clients/index.js";
 export { CareLedgerError } from "../errors.js";
+export {
+  AccountSender,
+  accountSender,
+  Deadline,
+  DEFAULT_TIMEOUT_MS,
+  isNetworkFault,
+  toCareLedgerError,
+  type CallOptions,
+  type MinedTransaction,
+} from "./transport.js";

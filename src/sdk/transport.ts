@@ -192,6 +192,25 @@ export async function request<T>(
   }
 }
 
+/**
+ * `work()` under `deadline`, tried again after a node fault (20 ms doubling to 500 ms) until the
+ * deadline: for lookups whose answer decides whether to send again.
+ */
+async function retrying<T>(
+  deadline: Deadline,
+  operation: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  for (let pause = 20; ; pause = Math.min(MAX_POLL_MS, pause * 2)) {
+    try {
+      return await request(deadline, operation, work());
+    } catch (error) {
+      if (!(error instanceof NodeUnavailableError) || deadline.remaining() <= pause) throw error;
+    }
+    await deadline.sleep(operation, pause);
+  }
+}
+
 /** An unsigned contract call: target and calldata. */
 export interface CallRequest {
   readonly to: string;
@@ -280,9 +299,10 @@ export class AccountSender {
       this.#unconfirmed.delete(key);
     }
     const base: TransactionRequest = { from: this.address, to: call.to, data: call.data };
+    // A node-managed account (eth_sendTransaction) gets its fees from the signer or node, as before.
     const [estimate, fees] = await Promise.all([
       request(deadline, functionName, this.provider.estimateGas(base), iface),
-      this.#fees(deadline),
+      this.signer instanceof BaseWallet ? this.#fees(deadline) : Promise.resolve({}),
     ]);
     const tx: TransactionRequest = {
       ...base,
@@ -312,7 +332,7 @@ export class AccountSender {
 
   /** Fee fields as ethers would fill them (EIP-1559 when the chain has a base fee). */
   async #fees(deadline: Deadline): Promise<TransactionRequest> {
-    const data = await request(deadline, "eth_feeHistory", this.provider.getFeeData());
+    const data = await request(deadline, "getFeeData", this.provider.getFeeData());
     this.#chargesFees ??= (data.gasPrice ?? 0n) > 0n || (data.maxFeePerGas ?? 0n) > 0n;
     if (data.maxFeePerGas !== null && data.maxPriorityFeePerGas !== null) {
       return {
@@ -553,6 +573,8 @@ export class AccountSender {
         this.provider.getTransactionCount(this.address, "latest"),
       );
       if (mined > earlier.nonce) {
+        // Reported once; the next retry sends again.
+        this.#unconfirmed.delete(earlier.key);
         throw new NodeUnavailableError(
           earlier.functionName,
           `nonce ${earlier.nonce} was used while the reply of the earlier attempt was lost; check the chain before retrying`,
@@ -562,16 +584,13 @@ export class AccountSender {
       this.reset();
       return undefined;
     }
-    const receipt = await request(
-      deadline,
-      "eth_getTransactionReceipt",
-      this.provider.getTransactionReceipt(earlier.hash),
+    const hash = earlier.hash;
+    const receipt = await retrying(deadline, "eth_getTransactionReceipt", () =>
+      this.provider.getTransactionReceipt(hash),
     );
     if (receipt !== null) return this.#checked(earlier, receipt, iface);
-    const known = await request(
-      deadline,
-      "eth_getTransactionByHash",
-      this.provider.getTransaction(earlier.hash),
+    const known = await retrying(deadline, "eth_getTransactionByHash", () =>
+      this.provider.getTransaction(hash),
     );
     if (known !== null) return this.#waitReceipt(earlier, deadline, iface);
     // Dropped, or lost with a node restart: its nonce is free again.

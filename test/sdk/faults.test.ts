@@ -347,6 +347,50 @@ describe("SDK against a faulty real node (anvil out of process, loopback proxy)"
     expect(await countEvents("RecordOpened", record.recordId)).to.equal(1);
   });
 
+  it("on a chain that charges fees, a stuck transaction is replaced by a no-op with the same nonce and a higher fee", async function () {
+    const feeNode = await startAnvil({ zeroGas: false });
+    const feeProvider = new JsonRpcProvider(feeNode.url, Network.from(1337), {
+      staticNetwork: true,
+    });
+    try {
+      const feeRpc = (method: string, params: unknown[] = []): Promise<unknown> =>
+        jsonRpcRequest(feeNode.url, method, params, { timeoutMs: 5_000 });
+      const registrar = wallet(1, feeProvider);
+      const deployment = await deployCareLedger(wallet(0, feeProvider), {
+        registrar: registrar.address,
+      });
+      const admin = await AdminClient.connect({
+        ledger: deployment.contract,
+        signer: registrar,
+        fromBlock: deployment.deploymentBlock,
+      });
+      await feeRpc("evm_setAutomine", [false]);
+      const stuck = (await rejection(
+        admin.registerOrganization(7, { timeoutMs: DEADLINE_MS }),
+      )) as TransactionTimeoutError;
+      expect(stuck).to.be.instanceOf(TransactionTimeoutError);
+      const original = await feeProvider.getTransaction(stuck.transactionHash);
+      setTimeout(() => void feeRpc("evm_mine").catch(() => undefined), 500);
+      const replaced = (await stuck.replace({ noop: true })) as {
+        hash: string;
+        nonce: number;
+        receipt: { to: string | null };
+      };
+      expect(replaced.nonce).to.equal(stuck.nonce);
+      expect(replaced.hash).not.to.equal(stuck.transactionHash);
+      expect(replaced.receipt.to).to.equal(registrar.address);
+      const mined = await feeProvider.getTransaction(replaced.hash);
+      expect(mined?.maxFeePerGas).to.be.greaterThan(original?.maxFeePerGas ?? 0n);
+      expect(await feeProvider.getTransaction(stuck.transactionHash)).to.equal(null);
+      expect(
+        (await deployment.contract.connect(feeProvider).organizationOf(7)).registered,
+      ).to.equal(false);
+    } finally {
+      feeProvider.destroy();
+      await feeNode.stop();
+    }
+  });
+
   it("a node restart mid-flow (state dumped and loaded): calls during the outage fail typed within the deadline; afterwards the flow goes on", async function () {
     const record = await doctor.createRecord(patientAddress, Category.Labs, "before restart");
     await anvil.stop();

@@ -23,6 +23,7 @@ import type { CallOptions } from "../transport.js";
 import {
   addressSchema,
   callOptionsSchema,
+  categorySchema,
   consentTermsSchema,
   parseArg,
   parseArgs,
@@ -54,7 +55,7 @@ export interface PatientRecord extends OnChainRecord {
 }
 
 /** Options of {@link PatientClient.listRecords}. */
-export interface ListRecordsOptions {
+export interface ListRecordsOptions extends CallOptions {
   /** Only current versions (default false: every version, oldest first). */
   readonly currentOnly?: boolean;
   /** Only this category. */
@@ -100,12 +101,16 @@ export class PatientClient extends RecordClient {
 
   /** The patient's record versions, from `RecordAnchored` events, with their status from `recordOf`. */
   async listRecords(options: ListRecordsOptions = {}): Promise<PatientRecord[]> {
-    const logs = await this.events(this.ledger.filters.RecordAnchored(undefined, this.address));
+    if (options.category !== undefined) {
+      parseArg("listRecords", "options.category", categorySchema, options.category);
+    }
+    const d = this.deadline(options);
+    const logs = await this.events(this.ledger.filters.RecordAnchored(undefined, this.address), d);
     const out: PatientRecord[] = [];
     for (const log of logs) {
       if (options.category !== undefined && Number(log.args.category) !== options.category)
         continue;
-      const record = await this.record(log.args.recordId);
+      const record = await this.record(log.args.recordId, { deadline: d });
       if (options.currentOnly === true && record.status !== RecordStatus.Current) continue;
       out.push({ ...record, blockNumber: log.blockNumber });
     }
