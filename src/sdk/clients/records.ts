@@ -26,10 +26,12 @@ import type { BlobStore } from "../../store/blob-store.js";
 import type { BlobSource, StreamingBlobStore } from "../../store/stream.js";
 import { isStreamEnvelope } from "../../crypto/stream-format.js";
 import {
+  addReaderStream,
   inspectEnvelopeStream,
   openEnvelopeStream,
   releasedStreamSource,
   sealEnvelopeStream,
+  verifiedEnvelopeChunks,
   type RandomAccessSource,
   type StreamCipherSuite,
 } from "../../crypto/stream.js";
@@ -372,6 +374,8 @@ export abstract class RecordClient extends LedgerClient {
    * key does not open the new envelope (new header, new key).
    */
   protected async rotateVerified(record: OnChainRecord): Promise<RotatedRecord> {
+    const streamed = await this.streamedSource(record);
+    if (streamed !== undefined) return this.rotateStreamed(record, streamed);
     const envelope = await this.fetchEnvelope(record);
     const info = inspectEnvelope(envelope);
     const key = this.readerKey(info);
@@ -398,14 +402,27 @@ export abstract class RecordClient extends LedgerClient {
     record: OnChainRecord,
     account: string,
   ): Promise<AnchoredRecord> {
+    const streamed = await this.streamedSource(record);
+    if (streamed !== undefined) return this.addReaderStreamed(record, account, streamed);
     const envelope = await this.fetchEnvelope(record);
     const info = inspectEnvelope(envelope);
     const key = this.readerKey(info);
     const publicKey = await this.encryptionKeyOf(account);
     const shared = addReader(envelope, key.privateKey, publicKey);
+    const readers = await this.sharedReaders(record, info.readers, account, publicKey);
+    return this.storeAndAnchor(shared, record.patient, record.category, readers, record.recordId);
+  }
+
+  /** The readers of a shared version: the old version's, each with its owner, plus `account`. */
+  private async sharedReaders(
+    record: OnChainRecord,
+    oldReaders: readonly Hex[],
+    account: string,
+    publicKey: Hex,
+  ): Promise<RecordReader[]> {
     const owners = await this.keyOwners();
-    const readers: RecordReader[] = [
-      ...info.readers.map((k): RecordReader => {
+    return [
+      ...oldReaders.map((k): RecordReader => {
         const owner = owners.get(k);
         return {
           account: owner,
@@ -422,7 +439,95 @@ export abstract class RecordClient extends LedgerClient {
       }),
       { account: getAddress(account), publicKey, role: "grantee" },
     ];
-    return this.storeAndAnchor(shared, record.patient, record.category, readers, record.recordId);
+  }
+
+  /** Reader keys of `record`'s envelope (CLE1 fetched and hash-checked; CLE2 id-checked). */
+  protected async envelopeReaders(record: OnChainRecord): Promise<readonly Hex[]> {
+    const source = await this.streamedSource(record);
+    if (source === undefined) return inspectEnvelope(await this.fetchEnvelope(record)).readers;
+    try {
+      const chunks = verifiedEnvelopeChunks(source, record.recordId, this.streamSuite);
+      await chunks.next(); // the content id is checked before the first chunk
+      await chunks.return(undefined);
+      return (await inspectEnvelopeStream(source)).readers;
+    } finally {
+      await source.close();
+    }
+  }
+
+  /** The store's source of `record` when it is a CLE2 envelope in a streaming store. */
+  private async streamedSource(record: OnChainRecord): Promise<BlobSource | undefined> {
+    const store = this.store as Partial<StreamingBlobStore>;
+    if (typeof store.openSource !== "function") return undefined;
+    const source = await store.openSource(record.recordId);
+    if (isStreamEnvelope(await source.read(0, Math.min(4, source.size)))) return source;
+    await source.close();
+    return undefined;
+  }
+
+  /**
+   * {@link rotateVerified} for a CLE2 record, in constant memory: the old body is decrypted and
+   * verified segment by segment straight into a new envelope (new data key) for the readers of
+   * now; a segment that fails stops the put, so nothing damaged is re-published.
+   */
+  private async rotateStreamed(record: OnChainRecord, source: BlobSource): Promise<RotatedRecord> {
+    try {
+      const info = await inspectEnvelopeStream(source);
+      const key = this.readerKey(info);
+      const opened = await openEnvelopeStream(
+        source,
+        key.privateKey,
+        { ...bindingOf(record), expectedContentId: record.recordId },
+        this.streamSuite,
+      );
+      const anchored = await this.sealAndAnchorStream(
+        record.patient,
+        record.category,
+        { chunks: opened.body, length: opened.bodyLength },
+        record.recordId,
+        { context: opened.context },
+      );
+      const kept = new Set(anchored.readers.map((r) => r.publicKey));
+      return { ...anchored, removedReaderKeys: info.readers.filter((k) => !kept.has(k)) };
+    } finally {
+      await source.close();
+    }
+  }
+
+  /** {@link addReaderVerified} for a CLE2 record: new prefix and commitment, segments copied. */
+  private async addReaderStreamed(
+    record: OnChainRecord,
+    account: string,
+    source: BlobSource,
+  ): Promise<AnchoredRecord> {
+    try {
+      const info = await inspectEnvelopeStream(source);
+      const key = this.readerKey(info);
+      const publicKey = await this.encryptionKeyOf(account);
+      const shared = await addReaderStream(
+        source,
+        key.privateKey,
+        publicKey,
+        { expectedContentId: record.recordId },
+        this.streamSuite,
+      );
+      const readers = await this.sharedReaders(record, info.readers, account, publicKey);
+      const stored = await this.streamingStore().putStream(shared, {
+        beforeCommit: (id) =>
+          this.simulateAnchor(record.patient, record.category, id, record.recordId),
+      });
+      return this.sendAnchor(
+        record.patient,
+        record.category,
+        readers,
+        record.recordId,
+        stored,
+        shared.contentId,
+        shared.envelopeLength,
+      );
+    } finally {
+      await source.close();
+    }
   }
 
   /**
