@@ -22,6 +22,8 @@ export interface FsStoreLayout {
 
 /** Mode of stored blobs (read-only, like `FsBlobStore.put`). */
 const BLOB_MODE = 0o444;
+/** Bytes gathered into one write of a streamed put. */
+const WRITE_BATCH = 2 ** 20;
 /** Bytes written between background flushes of a streamed put. */
 const SYNC_EVERY = 32 * 2 ** 20;
 
@@ -47,20 +49,33 @@ export async function putStreamFs(
       let flushing: Promise<void> | undefined;
       let flushError: unknown;
       let unsynced = 0;
-      for await (const chunk of chunks) {
-        hasher?.update(chunk);
-        await pending; // one write in flight while the next chunk is produced
-        pending = writeAll(handle, chunk);
-        unsynced += chunk.length;
+      // Chunks are gathered into one writev of about WRITE_BATCH bytes; one batch is in flight
+      // while the next is produced.
+      let batch: Uint8Array[] = [];
+      let batched = 0;
+      const write = async (): Promise<void> => {
+        const buffers = batch;
+        const length = batched;
+        batch = [];
+        batched = 0;
+        await pending;
+        pending = writeAllV(handle, buffers, length);
+        unsynced += length;
         if (store.fsync && unsynced >= SYNC_EVERY && flushing === undefined) {
           unsynced = 0;
-          const write = pending;
-          flushing = write
+          flushing = pending
             .then(() => handle.datasync())
             .catch((error: unknown) => void (flushError ??= error))
             .finally(() => (flushing = undefined));
         }
+      };
+      for await (const chunk of chunks) {
+        hasher?.update(chunk);
+        batch.push(chunk);
+        batched += chunk.length;
+        if (batched >= WRITE_BATCH) await write();
       }
+      if (batched > 0) await write();
       await pending;
       await flushing;
       if (flushError !== undefined) throw flushError;
@@ -125,6 +140,26 @@ async function intact(path: string, id: ContentHash): Promise<boolean> {
   } finally {
     await source.close();
   }
+}
+
+async function writeAllV(
+  handle: fsp.FileHandle,
+  buffers: Uint8Array[],
+  length: number,
+): Promise<void> {
+  const { bytesWritten } = await handle.writev(buffers);
+  if (bytesWritten === length) return;
+  // A short write (rare on regular files): write what is left.
+  const rest = new Uint8Array(length - bytesWritten);
+  let skip = bytesWritten;
+  let o = 0;
+  for (const b of buffers) {
+    const from = Math.min(skip, b.length);
+    skip -= from;
+    rest.set(b.subarray(from), o);
+    o += b.length - from;
+  }
+  await writeAll(handle, rest);
 }
 
 async function writeAll(handle: fsp.FileHandle, chunk: Uint8Array): Promise<void> {
