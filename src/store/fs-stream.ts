@@ -32,6 +32,8 @@ export interface FsStoreLayout {
   recordIntent(hash: ContentHash, intent: AnchorIntent): Promise<void>;
 }
 
+/** Bytes gathered into one write of a streamed put. */
+const WRITE_BATCH = 2 ** 20;
 /** Bytes written between background flushes of a streamed put. */
 const SYNC_EVERY = 32 * 2 ** 20;
 /** Size of the version 2 frame header that precedes a streamed blob. */
@@ -67,24 +69,37 @@ export async function putStreamFs(
       let flushing: Promise<void> | undefined;
       let flushError: unknown;
       let unsynced = 0;
-      for await (const chunk of chunks) {
-        hasher?.update(chunk);
-        await pending; // one write in flight while the next chunk is produced
+      // Chunks are gathered into one writev of about WRITE_BATCH bytes; one batch is in flight
+      // while the next is produced.
+      let batch: Uint8Array[] = [];
+      let batched = 0;
+      const write = async (): Promise<void> => {
+        const buffers = batch;
+        const length = batched;
         const at = position;
-        pending = disk("store a blob", () => writeAll(handle, chunk, at));
+        batch = [];
+        batched = 0;
+        position += length;
+        await pending;
+        pending = disk("store a blob", () => writeAllV(handle, buffers, length, at));
         // awaited before the next write; until then a failure must not count as unhandled
         pending.catch(() => undefined);
-        position += chunk.length;
-        unsynced += chunk.length;
+        unsynced += length;
         if (store.fsync && unsynced >= SYNC_EVERY && flushing === undefined) {
           unsynced = 0;
-          const write = pending;
-          flushing = write
+          flushing = pending
             .then(() => handle.datasync())
             .catch((error: unknown) => void (flushError ??= error))
             .finally(() => (flushing = undefined));
         }
+      };
+      for await (const chunk of chunks) {
+        hasher?.update(chunk);
+        batch.push(chunk);
+        batched += chunk.length;
+        if (batched >= WRITE_BATCH) await write();
       }
+      if (batched > 0) await write();
       await disk("store a blob", async () => {
         await pending;
         await flushing;
@@ -185,6 +200,27 @@ async function intact(store: FsStoreLayout, path: string, id: ContentHash): Prom
   } finally {
     await source?.close();
   }
+}
+
+async function writeAllV(
+  handle: fsp.FileHandle,
+  buffers: Uint8Array[],
+  length: number,
+  position: number,
+): Promise<void> {
+  const { bytesWritten } = await handle.writev(buffers, position);
+  if (bytesWritten === length) return;
+  // A short write (rare on regular files): write what is left.
+  const rest = new Uint8Array(length - bytesWritten);
+  let skip = bytesWritten;
+  let o = 0;
+  for (const b of buffers) {
+    const from = Math.min(skip, b.length);
+    skip -= from;
+    rest.set(b.subarray(from), o);
+    o += b.length - from;
+  }
+  await writeAll(handle, rest, position + bytesWritten);
 }
 
 async function writeAll(

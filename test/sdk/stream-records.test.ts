@@ -16,6 +16,7 @@ import {
   jsStreamSuite,
   nodeStreamSuite,
   SegmentIntegrityError,
+  toHex,
   type StreamCipherSuite,
 } from "../../src/crypto/index.js";
 import { SEGMENT_SIZE, parseStreamPrefix } from "../../src/crypto/stream-format.js";
@@ -151,6 +152,51 @@ describe("SDK clients: streamed records (CLE2)", function () {
     expect(err).to.be.instanceOf(AccessDeniedError);
     const left = await readdir(s.store.root, { recursive: true }).catch(() => []);
     expect(left).to.deep.equal([]);
+  });
+
+  it("revokeAndRotate re-keys a streamed record; sharing adds a key without re-encrypting", async function () {
+    const s = await setUp();
+    dir = s.dir;
+    const body = new Uint8Array(randomBytes(2 * SEGMENT_SIZE + 10));
+    const created = await s.doctor.createRecordStream(
+      s.w.signers.patient.address,
+      Category.Medications,
+      { chunks: [body], length: body.length },
+    );
+    const nurseKey = toHex(s.w.keys.nurse.publicKey);
+    expect(created.readers.map((r) => r.publicKey)).to.include(nurseKey);
+
+    const result = await s.patient.revokeAndRotate(s.w.signers.nurse.address);
+    expect(result.failed).to.deep.equal([]);
+    expect(result.rotated).to.have.length(1);
+    const rotated = result.rotated[0]!;
+    expect(rotated.removedReaderKeys).to.deep.equal([nurseKey]);
+    expect(rotated.supersedes).to.equal(created.recordId);
+    const rotatedBytes = await s.store.get(rotated.recordId);
+    expect(
+      parseStreamPrefix(rotatedBytes).entries.map((e) => toHex(e.readerPublicKey)),
+    ).to.not.include(nurseKey);
+    const own = await s.patient.openRecordStream(rotated.recordId);
+    expect(Buffer.compare(Buffer.from(await collectBytes(own.body)), body)).to.equal(0);
+
+    // The patient grants the nurse again and shares the current version: same segments, one more key.
+    await s.patient.grantConsent(s.w.signers.nurse.address, {
+      categories: [Category.Medications],
+      purposes: [Purpose.Treatment],
+      expiresAt: (await networkHelpers.time.latest()) + DAY,
+    });
+    const shared = await s.patient.shareRecord(rotated.recordId, s.w.signers.nurse.address);
+    const sharedBytes = await s.store.get(shared.recordId);
+    const p0 = parseStreamPrefix(rotatedBytes).prefix.length;
+    const p1 = parseStreamPrefix(sharedBytes).prefix.length;
+    expect(
+      Buffer.compare(
+        Buffer.from(sharedBytes.subarray(p1, sharedBytes.length - 32)),
+        Buffer.from(rotatedBytes.subarray(p0, rotatedBytes.length - 32)),
+      ),
+    ).to.equal(0);
+    const asNurse = await s.nurse.openRecordStream(shared.recordId, Purpose.Treatment);
+    expect(Buffer.compare(Buffer.from(await collectBytes(asNurse.body)), body)).to.equal(0);
   });
 
   it("CLE1 records still open through openRecordStream", async function () {

@@ -5,7 +5,6 @@
  */
 import { getAddress } from "ethers";
 import type { Hex } from "../../crypto/bytes.js";
-import { inspectEnvelope } from "../../crypto/envelope.js";
 import { normalizeContentHash, type ContentHash } from "../../crypto/hash.js";
 import {
   categoryMask,
@@ -241,7 +240,7 @@ export class PatientClient extends RecordClient {
             (await this.liveGrantees(this.address, record.category)).includes(who),
           );
         }
-        const readers = inspectEnvelope(await this.fetchEnvelope(record)).readers;
+        const readers = await this.envelopeReaders(record);
         if (allowed.get(record.category) !== true || readers.includes(granteeKey)) {
           skipped.push(record.recordId);
         } else {
@@ -287,7 +286,7 @@ export class PatientClient extends RecordClient {
     const failed: BulkFailure[] = [];
     for (const [i, record] of records.entries()) {
       try {
-        const readers = inspectEnvelope(await this.fetchEnvelope(record)).readers;
+        const readers = await this.envelopeReaders(record);
         if (readers.some((k) => granteeKeys.includes(k))) {
           rotated.push(await this.rotateVerified(record));
         } else {

@@ -38,10 +38,12 @@ import { addressSchema, categorySchema, parseArgs } from "../validate.js";
 import type { BlobSource, StreamingBlobStore } from "../../store/stream.js";
 import { isStreamEnvelope } from "../../crypto/stream-format.js";
 import {
+  addReaderStream,
   inspectEnvelopeStream,
   openEnvelopeStream,
   releasedStreamSource,
   sealEnvelopeStream,
+  verifiedEnvelopeChunks,
   type RandomAccessSource,
   type StreamCipherSuite,
 } from "../../crypto/stream.js";
@@ -612,6 +614,8 @@ export abstract class RecordClient extends LedgerClient {
    * key does not open the new envelope (new header, new key).
    */
   protected async rotateVerified(record: OnChainRecord): Promise<RotatedRecord> {
+    const streamed = await this.streamedSource(record);
+    if (streamed !== undefined) return this.rotateStreamed(record, streamed);
     const envelope = await this.fetchEnvelope(record);
     const info = inspectEnvelope(envelope);
     const key = this.readerKey(info);
@@ -640,16 +644,14 @@ export abstract class RecordClient extends LedgerClient {
     record: OnChainRecord,
     account: string,
   ): Promise<AnchoredRecord> {
+    const streamed = await this.streamedSource(record);
+    if (streamed !== undefined) return this.addReaderStreamed(record, account, streamed);
     const envelope = await this.fetchEnvelope(record);
     const info = inspectEnvelope(envelope);
     const key = this.readerKey(info);
     const publicKey = await this.encryptionKeyOf(account);
     const shared = addReader(envelope, key.privateKey, publicKey);
-    const owners = await this.keyOwners();
-    const readers: RecordReader[] = [
-      ...this.readersOfKeys(info.readers, owners, record.patient, record.author),
-      { account: getAddress(account), publicKey, role: "grantee" },
-    ];
+    const readers = await this.sharedReaders(record, info.readers, account, publicKey);
     return this.storeAndAnchor(
       shared,
       record.patient,
@@ -659,6 +661,107 @@ export abstract class RecordClient extends LedgerClient {
       this.intentKey(["share", record.recordId, publicKey]),
       this.deadline(),
     );
+  }
+
+  /** The readers of a shared version: the old version's, each with its owner, plus `account`. */
+  private async sharedReaders(
+    record: OnChainRecord,
+    oldReaders: readonly Hex[],
+    account: string,
+    publicKey: Hex,
+  ): Promise<RecordReader[]> {
+    const owners = await this.keyOwners();
+    return [
+      ...this.readersOfKeys(oldReaders, owners, record.patient, record.author),
+      { account: getAddress(account), publicKey, role: "grantee" },
+    ];
+  }
+
+  /** Reader keys of `record`'s envelope (CLE1 fetched and hash-checked; CLE2 id-checked). */
+  protected async envelopeReaders(record: OnChainRecord): Promise<readonly Hex[]> {
+    const source = await this.streamedSource(record);
+    if (source === undefined) return inspectEnvelope(await this.fetchEnvelope(record)).readers;
+    try {
+      const chunks = verifiedEnvelopeChunks(source, record.recordId, this.streamSuite);
+      await chunks.next(); // the content id is checked before the first chunk
+      await chunks.return(undefined);
+      return (await inspectEnvelopeStream(source)).readers;
+    } finally {
+      await source.close();
+    }
+  }
+
+  /** The store's source of `record` when it is a CLE2 envelope in a streaming store. */
+  private async streamedSource(record: OnChainRecord): Promise<BlobSource | undefined> {
+    const store = this.store as Partial<StreamingBlobStore>;
+    if (typeof store.openSource !== "function") return undefined;
+    const source = await store.openSource(record.recordId);
+    if (isStreamEnvelope(await source.read(0, Math.min(4, source.size)))) return source;
+    await source.close();
+    return undefined;
+  }
+
+  /**
+   * {@link rotateVerified} for a CLE2 record, in constant memory: the old body is decrypted and
+   * verified segment by segment straight into a new envelope (new data key) for the readers of
+   * now; a segment that fails stops the put, so nothing damaged is re-published.
+   */
+  private async rotateStreamed(record: OnChainRecord, source: BlobSource): Promise<RotatedRecord> {
+    try {
+      const info = await inspectEnvelopeStream(source);
+      const key = this.readerKey(info);
+      const opened = await openEnvelopeStream(
+        source,
+        key.privateKey,
+        { ...bindingOf(record), expectedContentId: record.recordId },
+        this.streamSuite,
+      );
+      const anchored = await this.sealAndAnchorStream(
+        record.patient,
+        record.category,
+        { chunks: opened.body, length: opened.bodyLength },
+        record.recordId,
+        { context: opened.context },
+        this.intentKey(["rotate", record.recordId]),
+      );
+      const kept = new Set(anchored.readers.map((r) => r.publicKey));
+      return { ...anchored, removedReaderKeys: info.readers.filter((k) => !kept.has(k)) };
+    } finally {
+      await source.close();
+    }
+  }
+
+  /** {@link addReaderVerified} for a CLE2 record: new prefix and commitment, segments copied. */
+  private async addReaderStreamed(
+    record: OnChainRecord,
+    account: string,
+    source: BlobSource,
+  ): Promise<AnchoredRecord> {
+    try {
+      const d = this.deadline();
+      const publicKey = await this.encryptionKeyOf(account, { deadline: d });
+      const intent = this.anchorIntent(
+        record.patient,
+        record.category,
+        record.recordId,
+        this.intentKey(["share", record.recordId, publicKey]),
+      );
+      const earlier = await this.findIntent(intent.intentKey);
+      if (earlier !== undefined) return await this.resumeAnchor(earlier, d);
+      const info = await inspectEnvelopeStream(source);
+      const key = this.readerKey(info);
+      const shared = await addReaderStream(
+        source,
+        key.privateKey,
+        publicKey,
+        { expectedContentId: record.recordId },
+        this.streamSuite,
+      );
+      const readers = await this.sharedReaders(record, info.readers, account, publicKey);
+      return await this.streamAndAnchor(shared, intent, readers, d);
+    } finally {
+      await source.close();
+    }
   }
 
   /**
@@ -768,14 +871,14 @@ export abstract class RecordClient extends LedgerClient {
     body: StreamedBody,
     supersedes: ContentHash | undefined,
     options: WriteOptions,
-  ): Promise<AnchoredRecord> {
-    const d = this.deadline(options);
-    const store = this.streamingStore();
-    const intentKey = this.intentKey(
+    intentKey = this.intentKey(
       options.idempotencyKey !== undefined
         ? ["key", options.idempotencyKey]
         : ["stream", toHex(randomBytes(16))],
-    );
+    ),
+  ): Promise<AnchoredRecord> {
+    const d = this.deadline(options);
+    this.streamingStore(); // a store that cannot take streams fails before anything is sent
     const earlier = await this.findIntent(intentKey);
     if (earlier !== undefined) return this.resumeAnchor(earlier, d);
     const readers = await this.readersFor(patient, category, { deadline: d });
@@ -793,19 +896,39 @@ export abstract class RecordClient extends LedgerClient {
       },
       this.streamSuite,
     );
+    return this.streamAndAnchor(sealed, intent, readers, d);
+  }
+
+  /**
+   * Stream an envelope into the store with its anchor intent (the anchor simulated once its id is
+   * known, before it becomes visible), then anchor it as {@link storeAndAnchor} does.
+   */
+  private async streamAndAnchor(
+    envelope: AsyncIterable<Uint8Array> & {
+      readonly contentId: ContentHash;
+      readonly envelopeLength: number;
+    },
+    intent: AnchorIntent,
+    readers: readonly RecordReader[],
+    d: Deadline,
+  ): Promise<AnchoredRecord> {
+    const store = this.streamingStore();
     // A store that keeps a journal records the intent itself, durably, before the rename.
     const journaled = isAnchorJournal(store);
-    const stored = await store.putStream(sealed, {
+    const stored = await store.putStream(envelope, {
       beforeCommit: (id) => this.simulateAnchor(id, intent, d),
       ...(journaled ? { intent } : {}),
     });
     if (!journaled && this.#journal instanceof ProcessJournal) {
       this.#journal.note(stored, intent);
     }
-    return this.finishAnchor(intent, readers, stored, sealed.contentId, sealed.envelopeLength, d);
-  }
-
-  /**
+    return this.finishAnchor(
+      intent,
+      readers,
+      stored,
+      envelope.contentId,
+      envelope.envelopeLength,
+      d,
     );
   }
 
