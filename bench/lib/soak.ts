@@ -3,7 +3,7 @@
  * `JsonRpcProvider` with ethers' default settings and `Wallet`s, as an app creates them. A clinician
  * runs `pairs` sequential `createRecord` + `openRecord` through the SDK clients (seal, store, anchor;
  * audited open, fetch, verify, decrypt). Reported: pairs/s, latency percentiles per operation, errors
- * (any error fails the soak), and, as the reference measured in the same run on the same node, the
+ * and, as the reference measured first in the same run on the same node, the
  * same anchor + open transactions sent with plain ethers contract calls (`await (await c.f()).wait()`,
  * request cache off, since with ethers' defaults back-to-back sends from one account collide).
  * Each SDK call has a 30 s deadline, so nothing can hang the bench; timing figures are reported,
@@ -42,6 +42,9 @@ export interface SoakReport {
   /** Plain ethers anchor + open, the same node, `referencePairs` pairs. */
   readonly reference: readonly SoakOperation[];
   readonly referencePairs: number;
+  /** Reference pairs that failed or did not finish within 30 s (ethers `wait()` has no deadline). */
+  readonly referenceFailures: number;
+  readonly referenceFirstError: string | undefined;
   /** SDK pair time / plain ethers pair time (p50). */
   readonly p50Ratio: number;
 }
@@ -56,6 +59,23 @@ function summary(operation: string, ms: readonly number[], seconds: number): Soa
     p95Ms: percentile(sorted, 95),
     maxMs: sorted.at(-1) ?? 0,
   };
+}
+
+/** `promise`, or a rejection after 30 s: the reference calls have no deadline of their own. */
+function bounded<T>(promise: Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no receipt within 30 s (hung)")), 30_000);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
 }
 
 async function timedMs(work: () => Promise<unknown>): Promise<number> {
@@ -113,6 +133,44 @@ export async function runSdkSoak(
       fromBlock,
     });
 
+    // Reference: the same two transactions with plain ethers contract calls (cache off).
+    const plain = new JsonRpcProvider(node.url, undefined, { cacheTimeout: -1 });
+    const raw = ledger.connect(
+      HDNodeWallet.fromPhrase(MNEMONIC, undefined, `m/44'/60'/0'/0/2`).connect(plain),
+    );
+    const anchorMs: number[] = [];
+    let referenceFailures = 0;
+    let referenceFirstError: string | undefined;
+    const rawOpenMs: number[] = [];
+    const r0 = performance.now();
+    for (let i = 0; i < referencePairs; i++) {
+      const id = keccak256(toUtf8Bytes(`reference ${i} ${Date.now()}`));
+      try {
+        anchorMs.push(
+          await timedMs(() =>
+            bounded(
+              (async () =>
+                (await raw.anchorRecord(patientWallet.address, Category.Vitals, id)).wait())(),
+            ),
+          ),
+        );
+        rawOpenMs.push(
+          await timedMs(() =>
+            bounded((async () => (await raw.openRecord(id, Purpose.Treatment)).wait())()),
+          ),
+        );
+      } catch (error) {
+        referenceFailures++;
+        referenceFirstError ??= error instanceof Error ? error.message : String(error);
+      }
+    }
+    const referenceSeconds = (performance.now() - r0) / 1000;
+    plain.destroy();
+
+    progress(
+      `  reference: ${referencePairs} plain ethers pairs, ${referenceFailures} failed or hung${referenceFirstError === undefined ? "" : ` (${referenceFirstError})`}`,
+    );
+
     const createMs: number[] = [];
     const openMs: number[] = [];
     let errors = 0;
@@ -141,28 +199,7 @@ export async function runSdkSoak(
       if ((i + 1) % 250 === 0) progress(`  soak: ${i + 1}/${pairs} pairs`);
     }
     const seconds = (performance.now() - t0) / 1000;
-
-    // Reference: the same two transactions with plain ethers contract calls (cache off).
-    const plain = new JsonRpcProvider(node.url, undefined, { cacheTimeout: -1 });
-    const raw = ledger.connect(
-      HDNodeWallet.fromPhrase(MNEMONIC, undefined, `m/44'/60'/0'/0/2`).connect(plain),
-    );
-    const anchorMs: number[] = [];
-    const rawOpenMs: number[] = [];
-    const r0 = performance.now();
-    for (let i = 0; i < referencePairs; i++) {
-      const id = keccak256(toUtf8Bytes(`reference ${i} ${Date.now()}`));
-      anchorMs.push(
-        await timedMs(async () =>
-          (await raw.anchorRecord(patientWallet.address, Category.Vitals, id)).wait(),
-        ),
-      );
-      rawOpenMs.push(
-        await timedMs(async () => (await raw.openRecord(id, Purpose.Treatment)).wait()),
-      );
-    }
-    const referenceSeconds = (performance.now() - r0) / 1000;
-    plain.destroy();
+    progress(`  soak: ${pairs} pairs in ${seconds.toFixed(1)} s, ${errors} errors`);
 
     const sdk = [
       summary("SDK createRecord (seal, store, anchor)", createMs, seconds),
@@ -183,6 +220,8 @@ export async function runSdkSoak(
       sdk,
       reference,
       referencePairs,
+      referenceFailures,
+      referenceFirstError,
       p50Ratio: rawPair > 0 ? sdkPair / rawPair : 0,
     };
   } finally {
@@ -214,7 +253,7 @@ export function renderSoak(r: SoakReport): string {
       ],
       [...r.sdk.map(row), ...r.reference.map(row)],
     ),
-    `SDK pair / plain ethers pair (p50, same node, same run): ${r.p50Ratio.toFixed(2)}x` +
+    `SDK pair / plain ethers pair (p50, same node, same run): ${r.p50Ratio.toFixed(2)}x; plain ethers pairs failed or hung: ${r.referenceFailures}/${r.referencePairs}` +
       (r.firstError === undefined ? "" : `\nfirst error: ${r.firstError}`),
   ].join("\n");
 }
