@@ -109,6 +109,11 @@ describe("SDK: break-glass key release of streamed records", function () {
     expect(again.repeat).to.equal(true);
     expect(toHex(again.envelope)).to.equal(toHex(release.envelope));
     expect(await s.log.entries()).to.have.length(1);
+
+    // The whole-body call reads a CLE2 record too (a second break-glass open, same release path).
+    const whole = await s.responder.openRecordInEmergency(s.record.recordId, s.custodian);
+    expect(Buffer.compare(Buffer.from(whole.body), s.study)).to.equal(0);
+    expect(whole.envelopeSize).to.equal(s.record.envelopeSize);
   });
 
   it("a release that changes another reader's wrapped key or the header is rejected", async function () {

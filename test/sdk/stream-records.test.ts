@@ -100,6 +100,11 @@ describe("SDK clients: streamed records (CLE2)", function () {
     expect(audited.access.path).to.equal(AccessPath.Consent);
     expect(Buffer.compare(Buffer.from(await collectBytes(audited.body)), study)).to.equal(0);
 
+    // The whole-body calls read a CLE2 record too.
+    const whole = await s.patient.openRecord(created.recordId);
+    expect(Buffer.compare(Buffer.from(whole.body), study)).to.equal(0);
+    expect(whole.envelopeSize).to.equal(created.envelopeSize);
+
     // The store's verifying stream gives back the stored envelope byte for byte.
     const fetched = await collectBytes(s.store.getStream(created.recordId));
     expect(Buffer.compare(Buffer.from(fetched), Buffer.from(stored))).to.equal(0);

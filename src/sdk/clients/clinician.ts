@@ -6,6 +6,7 @@
  */
 import { getAddress } from "ethers";
 import { toHex } from "../../crypto/bytes.js";
+import { collectBytes } from "../../crypto/stream.js";
 import { inspectEnvelope } from "../../crypto/envelope.js";
 import { NotAReaderError } from "../../crypto/errors.js";
 import type { ContentHash } from "../../crypto/hash.js";
@@ -195,15 +196,38 @@ export class ClinicianClient extends RecordClient {
     return this.emergencyOpen(access, await this.record(access.recordId, o), custodian);
   }
 
+  /** Ask `custodian` for the key because of the break-glass open `access` (none other). */
+  private async askRelease(
+    access: RecordAccess,
+    custodian: KeyReleaseService,
+  ): Promise<KeyRelease> {
+    if (access.path !== AccessPath.BreakGlass) throw new NotAReaderError(this.publicKey);
+    return custodian.release({
+      recordId: access.recordId,
+      responder: this.address,
+      openTxHash: access.transaction.hash,
+    });
+  }
+
   /** The fetch-and-decrypt half of {@link openRecordInEmergency}, after the audited open. */
   private async emergencyOpen(
     access: RecordAccess,
     record: OnChainRecord,
     custodian: KeyReleaseService,
   ): Promise<EmergencyOpenedRecord> {
+    const myKeys = this.keys.map((k) => toHex(k.publicKey));
+    const streamed = await this.openReleasedRecordStream(record, myKeys, () =>
+      this.askRelease(access, custodian),
+    );
+    if (streamed !== undefined) {
+      // A CLE2 record read whole (openRecordStreamInEmergency streams it).
+      const { body: chunks, bodyLength: _length, ...rest } = streamed;
+      const body = await collectBytes(chunks);
+      const envelopeSize = await this.envelopeSizeOf(record);
+      return { ...rest, access, body, text: () => new TextDecoder().decode(body), envelopeSize };
+    }
     const anchored = await this.fetchEnvelope(record);
     const readers = inspectEnvelope(anchored).readers;
-    const myKeys = this.keys.map((k) => toHex(k.publicKey));
     if (readers.some((k) => myKeys.includes(k))) {
       return { ...this.decryptEnvelope(record, anchored), access, release: undefined };
     }
@@ -242,14 +266,9 @@ export class ClinicianClient extends RecordClient {
     const access = await this.auditOpen(recordId, options.purpose ?? Purpose.Emergency, o);
     const record = await this.record(access.recordId, o);
     const myKeys = this.keys.map((k) => toHex(k.publicKey));
-    const released = await this.openReleasedRecordStream(record, myKeys, async () => {
-      if (access.path !== AccessPath.BreakGlass) throw new NotAReaderError(this.publicKey);
-      return custodian.release({
-        recordId: access.recordId,
-        responder: this.address,
-        openTxHash: access.transaction.hash,
-      });
-    });
+    const released = await this.openReleasedRecordStream(record, myKeys, () =>
+      this.askRelease(access, custodian),
+    );
     if (released !== undefined) return { ...released, access };
     const opened = await this.emergencyOpen(access, record, custodian);
     const { body, text: _text, envelopeSize: _size, release, ...rest } = opened;

@@ -39,6 +39,7 @@ import type { BlobSource, StreamingBlobStore } from "../../store/stream.js";
 import { isStreamEnvelope } from "../../crypto/stream-format.js";
 import {
   addReaderStream,
+  collectBytes,
   inspectEnvelopeStream,
   openEnvelopeStream,
   releasedStreamSource,
@@ -417,7 +418,15 @@ export abstract class RecordClient extends LedgerClient {
 
   /** Fetch, verify and decrypt `record` (no transaction: the caller has audited the access or is the patient). */
   protected async decryptRecord(record: OnChainRecord): Promise<DecryptedRecord> {
-    return this.decryptEnvelope(record, await this.fetchEnvelope(record));
+    const streamed = await this.streamedSource(record);
+    if (streamed === undefined)
+      return this.decryptEnvelope(record, await this.fetchEnvelope(record));
+    // A CLE2 record read whole: the verified stream, collected (for small ones; large ones stream).
+    const envelopeSize = streamed.size;
+    await streamed.close();
+    const { body: chunks, bodyLength: _length, ...rest } = await this.decryptRecordStream(record);
+    const body = await collectBytes(chunks);
+    return { ...rest, body, text: () => utf8Decoder.decode(body), envelopeSize };
   }
 
   /**
@@ -689,6 +698,13 @@ export abstract class RecordClient extends LedgerClient {
     } finally {
       await source.close();
     }
+  }
+
+  /** Size in bytes of `record`'s stored envelope. */
+  protected async envelopeSizeOf(record: OnChainRecord): Promise<number> {
+    const source = await this.streamingStore().openSource(record.recordId);
+    await source.close();
+    return source.size;
   }
 
   /** The store's source of `record` when it is a CLE2 envelope in a streaming store. */
@@ -1026,10 +1042,10 @@ export abstract class RecordClient extends LedgerClient {
     myKeys: readonly Hex[],
     askRelease: () => Promise<KeyRelease>,
   ): Promise<(DecryptedRecordStream & { readonly release: KeyRelease | undefined }) | undefined> {
-    const source = await this.streamingStore().openSource(record.recordId);
+    const source = await this.streamedSource(record);
+    if (source === undefined) return undefined;
     let handedOver = false;
     try {
-      if (!isStreamEnvelope(await source.read(0, Math.min(4, source.size)))) return undefined;
       const info = await inspectEnvelopeStream(source);
       if (info.readers.some((k) => myKeys.includes(k))) {
         return { ...(await this.decryptRecordStream(record)), release: undefined };
