@@ -8,6 +8,8 @@
  *   streamed blob's length is known only once the stream ends and may exceed 4 GiB, so its header
  *   is written with a 64-bit length after the blob.
  *
+ * With padding off (`FsBlobStore` option) `put` stores the blob as is, while `putStream` still
+ * writes a version 2 frame, without padding (its header holds the length written last).
  * A file not starting with `"CLBP"` is a blob stored as is (padding off, or written before the
  * frame existed); CLE1 and CLE2 envelopes start with their own magic, so the two never mix up. A
  * frame whose version, size or padding is not exactly one of those is an `IntegrityError`.
