@@ -131,6 +131,14 @@ describe("offchain / streamed blobs in the filesystem store: privacy, frame, jou
     }
   });
 
+  it("with padding off a streamed file keeps its version 2 frame, unpadded, and reads back", async function () {
+    const store = new FsBlobStore(join(scratch, "store"), { fsync: false, padding: false });
+    const id = await store.putStream(sealed(70_000));
+    const stored = await store.get(id);
+    expect((await stat(store.pathFor(id))).size).to.equal(STREAM_HEADER + stored.length);
+    expect(Buffer.compare(await drain(store.getStream(id)), stored)).to.equal(0);
+  });
+
   it("a streamed file whose padding or frame length was altered is an IntegrityError on every read path", async function () {
     const store = new FsBlobStore(join(scratch, "store"), { fsync: false });
     const id = await store.putStream(sealed(5000));
