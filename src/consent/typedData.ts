@@ -191,7 +191,10 @@ const grantMessageSchema = z
     categories: maskSchema(16, ALL_CATEGORIES, "categories"),
     purposes: maskSchema(8, ALL_PURPOSES, "purposes"),
     expiresAt: uintSchema(40).check(z.refine((v) => v > 0n, "must be a time")),
-    epoch: z.pipe(uintSchema(32), z.transform((v) => Number(v))),
+    epoch: z.pipe(
+      uintSchema(32),
+      z.transform((v) => Number(v)),
+    ),
     nonce: uintSchema(256),
     deadline: uintSchema(256),
   })
@@ -206,7 +209,10 @@ const revokeMessageSchema = z.strictObject({
   patient: addressSchema,
   signer: addressSchema,
   grantee: addressSchema,
-  epoch: z.pipe(uintSchema(32), z.transform((v) => Number(v))),
+  epoch: z.pipe(
+    uintSchema(32),
+    z.transform((v) => Number(v)),
+  ),
   nonce: uintSchema(256),
   deadline: uintSchema(256),
 });
