@@ -5,6 +5,7 @@
  *   npm run bench                          every section, full sizes (4-5 minutes on 2 busy cores)
  *   npm run bench -- --json out/bench.json also write the report as JSON
  *   npm run bench -- --quick               levels 1,100 and a short node run (seconds)
+ *   npm run bench -- --gib                 add the 1 GiB streamed (CLE2) record off chain
  *   npm run bench -- --levels 1,100,10000 --records 100,500,500 --no-node --no-offchain --verbose
  */
 import { spawn } from "node:child_process";
@@ -23,6 +24,8 @@ const { values } = parseArgs({
     "no-bundle": { type: "boolean", default: false },
     "no-indexer": { type: "boolean", default: false },
     verbose: { type: "boolean", default: false },
+    soak: { type: "string" },
+    gib: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
 });
@@ -30,7 +33,7 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(
     [
-      "npm run bench -- [--json <file>] [--quick] [--levels 1,100,10000] [--records seq,pipelined,batched] [--no-node] [--no-offchain] [--no-bundle] [--verbose]",
+      "npm run bench -- [--json <file>] [--quick] [--gib] [--soak <n>] [--levels 1,100,10000] [--records seq,pipelined,batched] [--no-node] [--no-offchain] [--no-bundle] [--no-indexer] [--verbose]",
       "  --json <file>   also write the report as JSON",
       "  --quick         levels 1,100, 20/100/100 node records, no off-chain sections",
       "  --levels        earlier items for 'flat as it grows' (empty string: skip)",
@@ -40,6 +43,8 @@ if (values.help) {
       "  --no-bundle     skip the browser bundle sizes (bench/bundle.ts)",
       "  --no-indexer    skip bench/indexer.ts (100,000 opens on anvil, then the indexer; about 10 minutes)",
       "  --verbose       print each operation's floor breakdown",
+      "  --soak <n>      create+open pairs of the SDK soak against anvil (default 2000, 0: skip)",
+      "  --gib           add the 1 GiB streamed record to the off-chain section (about 1 min, 2 GiB disk)",
     ].join("\n"),
   );
   process.exit(0);
@@ -52,7 +57,9 @@ if (values.quick) {
   env.BENCH_OFFCHAIN = "0";
   env.BENCH_INDEXER_OPENS = "2000";
   env.BENCH_INDEXER_PATIENTS = "50";
+  env.BENCH_SOAK_PAIRS = "100";
 }
+if (values.soak !== undefined) env.BENCH_SOAK_PAIRS = values.soak;
 if (values.levels !== undefined) env.BENCH_LEVELS = values.levels;
 if (values.records !== undefined) env.BENCH_RECORDS = values.records;
 if (values["no-node"]) env.BENCH_NODE = "0";
@@ -60,6 +67,7 @@ if (values["no-offchain"]) env.BENCH_OFFCHAIN = "0";
 if (values["no-bundle"]) env.BENCH_BUNDLE = "0";
 if (values["no-indexer"]) env.BENCH_INDEXER = "0";
 if (values.verbose) env.BENCH_VERBOSE = "1";
+if (values.gib) env.BENCH_GIB = "1";
 if (values.json !== undefined) env.BENCH_JSON = path.resolve(values.json);
 
 const require = createRequire(import.meta.url);

@@ -7,13 +7,22 @@
  * stores it (`encrypt+store` = sealRecord + FsBlobStore.put, fsync on), then reads it back as a
  * reader would (`decrypt+verify` = FsBlobStore.get, which re-hashes the blob against its content
  * hash, + openEnvelope). It prints MB/s over the plaintext size and the per-step mean in ms.
- * Timings are informative only: no test asserts them.
+ * Then the streamed (CLE2) section of `bench/stream.ts`: reference, seal+store and open+verify
+ * at 1 KB, 1 MB, 100 MB (and 1 GiB with `BENCH_GIB=1` / `npm run bench -- --gib`), ratios to the
+ * reference and peak RSS. Timings are informative only: no test asserts them.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateMemberKeyPair, openEnvelope, sealRecord } from "../src/crypto/index.js";
 import { FsBlobStore } from "../src/store/index.js";
+import {
+  GIB_CASE,
+  renderStreamTable,
+  runStreamBench,
+  STREAM_CASES,
+  streamTargetLines,
+} from "./stream.js";
 
 interface Case {
   readonly label: string;
@@ -155,6 +164,18 @@ async function main(): Promise<void> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+  const cases = process.env.BENCH_GIB === "1" ? [...STREAM_CASES, GIB_CASE] : STREAM_CASES;
+  const rows = await runStreamBench(cases, (line) => console.error(line));
+  console.log(
+    "\nCLE2 streamed envelopes (ChaCha20-Poly1305 STREAM, 64 KiB segments, SHA-256 segment table;" +
+      ` OpenSSL) + FsBlobStore.putStream / openSource (fsync), 3 readers${process.env.BENCH_GIB === "1" ? "" : "; 1 GiB with --gib"}\n`,
+  );
+  console.log(renderStreamTable(rows));
+  console.log(
+    "\nreference = raw OpenSSL ChaCha20-Poly1305 + SHA-256 over the same bytes, no I/O, same run;" +
+      "\nratio = MB/s over the reference; RSS +MiB = peak resident set growth of the step's own process.",
+  );
+  for (const line of streamTargetLines(rows)) console.log(line);
 }
 
 await main();

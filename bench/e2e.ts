@@ -9,6 +9,9 @@
  * - `openRecord`: the audited `openRecord` transaction and its receipt, `recordOf`, fetch the envelope,
  *   check its hash against the record id, unwrap the key and decrypt.
  *
+ * - `createRecordStream` / `openRecordStream`: the same through the streamed (CLE2) calls, OpenSSL
+ *   suite, the body drained (the store share of a streamed open is opening its file).
+ *
  * For 1 KB, 100 KB and 10 MB bodies; p50 / p95 (nearest rank) over the runs, plus the blob store's
  * share (put or get, including the store's own hash check). Blocks are mined at once (automine), so the
  * times are the client's work plus the in-process node, not a network's block time. Informative only:
@@ -22,15 +25,19 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
 import type { NetworkConnection } from "hardhat/types/network";
-import { generateMemberKeyPair } from "../src/crypto/index.js";
+import { generateMemberKeyPair, nodeStreamSuite } from "../src/crypto/index.js";
 import { AdminClient } from "../src/sdk/clients/admin.js";
 import { ClinicianClient } from "../src/sdk/clients/clinician.js";
 import { PatientClient } from "../src/sdk/clients/patient.js";
 import { Category, Purpose, Role } from "../src/sdk/constants.js";
 import { deployCareLedger } from "../src/sdk/deploy.js";
 import { textTable } from "../src/sdk/format.js";
-import type { BlobStore } from "../src/store/index.js";
-import { FsBlobStore } from "../src/store/index.js";
+import {
+  FsBlobStore,
+  type BlobSource,
+  type PutStreamOptions,
+  type StreamingBlobStore,
+} from "../src/store/index.js";
 
 /** One record size to measure. */
 export interface E2eBenchCase {
@@ -42,7 +49,7 @@ export interface E2eBenchCase {
 
 /** One row of the result: an operation at one size. */
 export interface E2eBenchRow {
-  readonly operation: "createRecord" | "openRecord";
+  readonly operation: "createRecord" | "openRecord" | "createRecordStream" | "openRecordStream";
   readonly size: string;
   readonly bodyBytes: number;
   readonly envelopeBytes: number;
@@ -72,11 +79,36 @@ export const DEFAULT_E2E_CASES: readonly E2eBenchCase[] = [
   { label: "10 MB", bytes: 10 * 1024 * 1024, runs: 5 },
 ];
 
-/** A blob store that times its calls. */
-class TimedStore implements BlobStore {
+/** A blob store that times its calls (a streamed get is timed until its source is open). */
+class TimedStore implements StreamingBlobStore {
   readonly putMs: number[] = [];
   readonly getMs: number[] = [];
-  constructor(private readonly inner: BlobStore) {}
+  constructor(private readonly inner: StreamingBlobStore) {}
+
+  async putStream(
+    chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    options?: PutStreamOptions,
+  ): Promise<`0x${string}`> {
+    const t0 = performance.now();
+    try {
+      return await this.inner.putStream(chunks, options);
+    } finally {
+      this.putMs.push(performance.now() - t0);
+    }
+  }
+
+  getStream(hash: string): AsyncIterable<Uint8Array> {
+    return this.inner.getStream(hash);
+  }
+
+  async openSource(hash: string): Promise<BlobSource> {
+    const t0 = performance.now();
+    try {
+      return await this.inner.openSource(hash);
+    } finally {
+      this.getMs.push(performance.now() - t0);
+    }
+  }
 
   async put(bytes: Uint8Array): Promise<`0x${string}`> {
     const t0 = performance.now();
@@ -139,7 +171,7 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eBen
     for (const [account, role, orgId, publicKey] of members) {
       await registrar.onboardMember({ account, role, orgId, publicKey });
     }
-    const base = { ledger, store, fromBlock: deploymentBlock };
+    const base = { ledger, store, fromBlock: deploymentBlock, streamSuite: nodeStreamSuite };
     const patient = await PatientClient.connect({
       ...base,
       signer: patientSigner,
@@ -184,11 +216,53 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eBen
       const getMs = store.getMs.splice(0).slice(1);
       rows.push(row("createRecord", c, envelopeBytes, createMs, putMs));
       rows.push(row("openRecord", c, envelopeBytes, openMs, getMs));
+      rows.push(...(await streamedRows(c, doctor, patientSigner.address, store)));
     }
     return rows;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The same for the streamed (CLE2) calls: `createRecordStream` and a drained `openRecordStream`. */
+async function streamedRows(
+  c: E2eBenchCase,
+  doctor: ClinicianClient,
+  patient: string,
+  store: TimedStore,
+): Promise<E2eBenchRow[]> {
+  const createMs: number[] = [];
+  const openMs: number[] = [];
+  const ids: string[] = [];
+  let envelopeBytes = 0;
+  for (let i = 0; i <= c.runs; i++) {
+    const body = randomBody(c.bytes);
+    const t0 = performance.now();
+    const created = await doctor.createRecordStream(patient, Category.Labs, {
+      chunks: [body],
+      length: body.length,
+    });
+    const elapsed = performance.now() - t0;
+    envelopeBytes = created.envelopeSize;
+    if (i > 0) createMs.push(elapsed);
+    ids.push(created.recordId);
+  }
+  const putMs = store.putMs.splice(0).slice(1);
+  store.getMs.splice(0);
+  for (const [i, recordId] of ids.entries()) {
+    const t0 = performance.now();
+    const opened = await doctor.openRecordStream(recordId, Purpose.Treatment);
+    let n = 0;
+    for await (const chunk of opened.body) n += chunk.length;
+    const elapsed = performance.now() - t0;
+    if (n !== c.bytes) throw new Error("decrypted body has the wrong size");
+    if (i > 0) openMs.push(elapsed);
+  }
+  const getMs = store.getMs.splice(0).slice(1);
+  return [
+    row("createRecordStream", c, envelopeBytes, createMs, putMs),
+    row("openRecordStream", c, envelopeBytes, openMs, getMs),
+  ];
 }
 
 /** The rows as a text table. */

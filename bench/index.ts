@@ -6,7 +6,8 @@
  * its flags onto them):
  *   BENCH_JSON=<file>        also write the report as JSON
  *   BENCH_LEVELS=1,100,10000 earlier items for "flat as it grows" (empty: skip the section)
- *   BENCH_NODE=0             skip the real-node throughput section
+ *   BENCH_NODE=0             skip the real-node throughput section (and the SDK soak)
+ *   BENCH_SOAK_PAIRS=2000    sequential create+open pairs of the SDK soak against anvil (0: skip)
  *   BENCH_RECORDS=100,500,500 records for the sequential, pipelined and batched node runs
  *   BENCH_WINDOWS=4,32       transactions in flight for the pipelined runs (automine node)
  *   BENCH_OFFCHAIN=0         skip the off-chain sections (bench/crypto.ts, bench/e2e.ts)
@@ -33,6 +34,7 @@ import {
   renderReport,
   targetRows,
 } from "./lib/report.js";
+import { renderSoak, runSdkSoak } from "./lib/soak.js";
 import { runThroughput } from "./lib/throughput.js";
 
 /** A BENCH_* variable has a value the bench cannot use. */
@@ -145,6 +147,16 @@ const throughput = withNode
     ])
   : { skipped: "BENCH_NODE=0" };
 
+// 3c: the SDK soak against anvil: sequential create+open pairs through a default JsonRpcProvider.
+const soakPairs = Number(process.env.BENCH_SOAK_PAIRS ?? 2000);
+if (!Number.isInteger(soakPairs) || soakPairs < 0) {
+  throw new BenchOptionError("BENCH_SOAK_PAIRS", String(process.env.BENCH_SOAK_PAIRS), "a count");
+}
+const sdkSoak =
+  withNode && soakPairs > 0
+    ? await section("sdk soak", () => runSdkSoak(soakPairs, Math.min(200, soakPairs), progress))
+    : null;
+
 // 6: off-chain — bench/crypto.ts (a script: run as a sub-step, its table kept as text) and bench/e2e.ts.
 /** A sub-step exited with an error. */
 export class SubStepError extends Error {
@@ -222,6 +234,7 @@ const report: BenchReport = {
 
 console.log(renderReport(report, verbose));
 if (bundles !== null) console.log(`\n${bundles.text}`);
+if (sdkSoak !== null) console.log(`\n${renderSoak(sdkSoak)}`);
 console.log(
   `\nbench ran in ${((performance.now() - t0) / 1000).toFixed(1)} s (${Object.entries(
     sectionSeconds,
@@ -231,6 +244,6 @@ console.log(
 );
 if (jsonPath !== undefined && jsonPath !== "") {
   await mkdir(path.dirname(path.resolve(jsonPath)), { recursive: true });
-  await writeFile(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(jsonPath, `${JSON.stringify({ ...report, sdkSoak }, null, 2)}\n`);
   console.log(`\nJSON report written to ${jsonPath}`);
 }

@@ -94,3 +94,52 @@ export class InvalidArgumentError extends CareLedgerError {
     super(message, options.code ?? "INVALID_ARGUMENT", options);
   }
 }
+
+/** A blob store could not read or write: `cause` keeps the system error (`code`, `path`). */
+export class StorageError extends CareLedgerError {
+  override readonly name: string = "StorageError";
+  /** The file or directory the operation failed on. */
+  readonly path: string | undefined;
+  /** The system error code (`ENOSPC`, `EROFS`, `EACCES`, …). */
+  readonly systemCode: string | undefined;
+
+  constructor(
+    message: string,
+    options: CareLedgerErrorOptions & {
+      readonly code?: string;
+      readonly path?: string;
+      readonly systemCode?: string;
+    } = {},
+  ) {
+    super(message, options.code ?? "STORAGE", options);
+    this.path = options.path;
+    this.systemCode = options.systemCode;
+  }
+}
+
+/** The store's disk (or quota) is full (`ENOSPC`, `EDQUOT`); nothing partial was left behind. */
+export class StorageFullError extends StorageError {
+  override readonly name = "StorageFullError";
+
+  constructor(
+    message: string,
+    options: CareLedgerErrorOptions & { readonly path?: string; readonly systemCode?: string } = {},
+  ) {
+    super(message, { ...options, code: "STORAGE_FULL" });
+  }
+}
+
+/**
+ * The store cannot be written: a read-only file system (`EROFS`) or a directory the process may not
+ * write (`EACCES`, `EPERM`).
+ */
+export class StorageReadOnlyError extends StorageError {
+  override readonly name = "StorageReadOnlyError";
+
+  constructor(
+    message: string,
+    options: CareLedgerErrorOptions & { readonly path?: string; readonly systemCode?: string } = {},
+  ) {
+    super(message, { ...options, code: "STORAGE_READ_ONLY" });
+  }
+}

@@ -55,3 +55,42 @@ export {
   parsePublicKey,
   type MemberKeyPair,
 } from "./keys.js";
+export {
+  MisplacedSegmentError,
+  SegmentDroppedError,
+  SegmentDuplicatedError,
+  SegmentError,
+  SegmentIntegrityError,
+  SegmentReorderedError,
+  TruncatedEnvelopeError,
+} from "./errors.js";
+export {
+  addReaderStream,
+  bytesSource,
+  collectBytes,
+  ContentIdHasher,
+  contentIdOf,
+  inspectEnvelopeStream,
+  openEnvelopeStream,
+  releasedStreamSource,
+  releaseStreamKey,
+  STREAM_RELEASE_MAGIC,
+  SealedEnvelopeStream,
+  sealEnvelopeStream,
+  verifiedEnvelopeChunks,
+  type OpenedEnvelopeStream,
+  type RandomAccessSource,
+  type SealStreamInput,
+  type Sha256Hasher,
+  type StreamCipherSuite,
+  type StreamOpenOptions,
+} from "./stream.js";
+export {
+  isStreamEnvelope,
+  MAX_STREAM_BODY_BYTES,
+  SEGMENT_SIZE,
+  STREAM_MAGIC,
+  STREAM_VERSION,
+  StreamBodyAlgorithm,
+} from "./stream-format.js";
+export { jsStreamSuite } from "./stream-js.js";

@@ -127,15 +127,7 @@ export function layoutEnvelope(
   const bytes = new Uint8Array(ciphertextOffset + ciphertextLength + SIZES.commitment);
   const view = new DataView(bytes.buffer);
   bytes.set(headerBytes, 0);
-  let o = headerBytes.length;
-  view.setUint16(o, entries.length);
-  o += 2;
-  for (const e of entries) {
-    bytes.set(e.readerPublicKey, o);
-    bytes.set(e.ephemeralPublicKey, o + 32);
-    bytes.set(e.wrappedKey, o + 64);
-    o += SIZES.entry;
-  }
+  const o = writeEntries(bytes, headerBytes.length, entries);
   view.setUint32(o, ciphertextLength);
   return { bytes, ciphertextOffset };
 }
@@ -164,15 +156,7 @@ export function parseEnvelope(bytes: Uint8Array): EnvelopeParts {
   const bodyAlgorithm = bytes[5] as number;
   if (bodyAlgorithm !== BodyAlgorithm.XChaCha20Poly1305)
     fail(`unknown body algorithm ${bodyAlgorithm}`, 5);
-  const wrapAlgorithm = bytes[6] as number;
-  if (wrapAlgorithm !== WrapAlgorithm.X25519HkdfSha256XChaCha20Poly1305) {
-    fail(`unknown key-wrap algorithm ${wrapAlgorithm}`, 6);
-  }
-  if (bytes[7] !== 0) fail(`reserved flags must be 0, got ${bytes[7]}`, 7);
-  const patient = bytes.subarray(8, 28);
-  if (isAllZero(patient)) fail("patient address is zero", 8);
-  const category = bytes[28] as number;
-  if (category >= ENVELOPE_CATEGORY_COUNT) fail(`category ${category} out of range`, 28);
+  const { wrapAlgorithm, patient, category } = parseCommonFields(bytes, fail);
   const bodyNonce = bytes.subarray(29, 53);
   const contextLength = view.getUint16(53);
   if (contextLength > MAX_CONTEXT_BYTES) fail(`context length ${contextLength} too large`, 53);
@@ -186,20 +170,8 @@ export function parseEnvelope(bytes: Uint8Array): EnvelopeParts {
   if (count < 1 || count > MAX_READERS) fail(`reader count ${count} outside 1..${MAX_READERS}`, o);
   o += 2;
   need(o, count * SIZES.entry + 4);
-  const entries: WrappedKeyEntry[] = [];
-  for (let i = 0; i < count; i++, o += SIZES.entry) {
-    const readerPublicKey = bytes.subarray(o, o + 32);
-    if (isAllZero(readerPublicKey)) fail("reader public key is zero", o);
-    const previous = entries[i - 1];
-    if (previous !== undefined && compareBytes(previous.readerPublicKey, readerPublicKey) >= 0) {
-      fail("wrapped keys not in strictly ascending reader order", o);
-    }
-    entries.push({
-      readerPublicKey,
-      ephemeralPublicKey: bytes.subarray(o + 32, o + 64),
-      wrappedKey: bytes.subarray(o + 64, o + SIZES.entry),
-    });
-  }
+  const entries = readEntries(bytes, o, count, fail);
+  o += count * SIZES.entry;
   const ciphertextLength = view.getUint32(o);
   if (ciphertextLength < SIZES.tag)
     fail(`ciphertext length ${ciphertextLength} shorter than a tag`, o);
@@ -216,6 +188,73 @@ export function parseEnvelope(bytes: Uint8Array): EnvelopeParts {
     ciphertext: bytes.subarray(o, o + ciphertextLength),
     commitment: bytes.subarray(o + ciphertextLength),
   };
+}
+
+/**
+ * Header bytes 6..28, laid out alike in CLE1 and CLE2: wrap algorithm, reserved flags, patient
+ * (non-zero) and category, each checked through `fail`.
+ */
+export function parseCommonFields(
+  bytes: Uint8Array,
+  fail: (reason: string, offset?: number) => never,
+): { wrapAlgorithm: number; patient: Uint8Array; category: number } {
+  const wrapAlgorithm = bytes[6] as number;
+  if (wrapAlgorithm !== WrapAlgorithm.X25519HkdfSha256XChaCha20Poly1305) {
+    fail(`unknown key-wrap algorithm ${wrapAlgorithm}`, 6);
+  }
+  if (bytes[7] !== 0) fail(`reserved flags must be 0, got ${bytes[7]}`, 7);
+  const patient = bytes.subarray(8, 28);
+  if (isAllZero(patient)) fail("patient address is zero", 8);
+  const category = bytes[28] as number;
+  if (category >= ENVELOPE_CATEGORY_COUNT) fail(`category ${category} out of range`, 28);
+  return { wrapAlgorithm, patient, category };
+}
+
+/**
+ * Write the reader count and `entries` (already sorted) at `offset` of `out`; returns the offset
+ * after them.
+ */
+export function writeEntries(
+  out: Uint8Array,
+  offset: number,
+  entries: readonly WrappedKeyEntry[],
+): number {
+  new DataView(out.buffer, out.byteOffset, out.byteLength).setUint16(offset, entries.length);
+  let o = offset + 2;
+  for (const e of entries) {
+    out.set(e.readerPublicKey, o);
+    out.set(e.ephemeralPublicKey, o + 32);
+    out.set(e.wrappedKey, o + 64);
+    o += SIZES.entry;
+  }
+  return o;
+}
+
+/**
+ * Read `count` wrapped keys at `offset` (the caller checked the length), refusing zero reader
+ * keys and keys not in strictly ascending order through `fail`.
+ */
+export function readEntries(
+  bytes: Uint8Array,
+  offset: number,
+  count: number,
+  fail: (reason: string, offset?: number) => never,
+): WrappedKeyEntry[] {
+  const entries: WrappedKeyEntry[] = [];
+  for (let i = 0, o = offset; i < count; i++, o += SIZES.entry) {
+    const readerPublicKey = bytes.subarray(o, o + 32);
+    if (isAllZero(readerPublicKey)) fail("reader public key is zero", o);
+    const previous = entries[i - 1];
+    if (previous !== undefined && compareBytes(previous.readerPublicKey, readerPublicKey) >= 0) {
+      fail("wrapped keys not in strictly ascending reader order", o);
+    }
+    entries.push({
+      readerPublicKey,
+      ephemeralPublicKey: bytes.subarray(o + 32, o + 64),
+      wrappedKey: bytes.subarray(o + 64, o + SIZES.entry),
+    });
+  }
+  return entries;
 }
 
 /** Throw {@link InvalidArgumentError} unless `category` is a valid category index. */

@@ -27,6 +27,7 @@ import {
   parseAddress,
   parseEnvelope,
   SIZES,
+  type EnvelopeHeaderFields,
   type EnvelopeParts,
   type WrappedKeyEntry,
 } from "./envelope-format.js";
@@ -139,7 +140,7 @@ export function openEnvelope(
     }
   }
   const parts = parseEnvelope(envelope);
-  checkExpectations(parts, options);
+  checkExpectations(parts.header, options);
   const { dataKey, headerHash } = unlock(parts, readerPrivateKey);
   try {
     return { ...describe(parts), body: decryptBody(parts, dataKey, headerHash) };
@@ -320,10 +321,15 @@ function decryptBody(
   }
 }
 
-function wrapDataKey(
+/**
+ * Wrap `dataKey` for one reader (X25519 ephemeral-static ECDH → HKDF-SHA-256 → XChaCha20-Poly1305),
+ * bound to `headerHash`. `info` is the KDF label of the envelope format (CLE1 by default).
+ */
+export function wrapDataKey(
   dataKey: Uint8Array,
   readerPublicKey: Uint8Array,
   headerHash: Uint8Array,
+  info: Uint8Array = INFO_WRAP,
 ): WrappedKeyEntry {
   const ephemeralSecret = x25519.utils.randomSecretKey();
   const ephemeralPublicKey = x25519.getPublicKey(ephemeralSecret);
@@ -343,16 +349,19 @@ function wrapDataKey(
     headerHash,
     ephemeralPublicKey,
     readerPublicKey,
+    info,
   );
   const wrappedKey = xchacha20poly1305(kek, nonce, aad).encrypt(dataKey);
   wipe(shared, kek);
   return { readerPublicKey: Uint8Array.from(readerPublicKey), ephemeralPublicKey, wrappedKey };
 }
 
-function unwrapDataKey(
+/** Unwrap the data key of `entry` with the reader's private key; {@link IntegrityError} if it fails. */
+export function unwrapDataKey(
   entry: WrappedKeyEntry,
   privateKey: Uint8Array,
   headerHash: Uint8Array,
+  info: Uint8Array = INFO_WRAP,
 ): Uint8Array {
   let shared: Uint8Array | undefined;
   let kek: Uint8Array | undefined;
@@ -363,6 +372,7 @@ function unwrapDataKey(
       headerHash,
       entry.ephemeralPublicKey,
       entry.readerPublicKey,
+      info,
     );
     kek = params.kek;
     return xchacha20poly1305(params.kek, params.nonce, params.aad).decrypt(entry.wrappedKey);
@@ -387,12 +397,13 @@ function wrapParameters(
   headerHash: Uint8Array,
   ephemeralPublicKey: Uint8Array,
   readerPublicKey: Uint8Array,
+  info: Uint8Array,
 ): { kek: Uint8Array; nonce: Uint8Array; aad: Uint8Array } {
   const okm = hkdf(
     sha256,
     shared,
     headerHash,
-    concatBytes(INFO_WRAP, ephemeralPublicKey, readerPublicKey),
+    concatBytes(info, ephemeralPublicKey, readerPublicKey),
     56,
   );
   return {
@@ -419,27 +430,36 @@ function computeCommitment(
   return mac;
 }
 
-function checkExpectations(parts: EnvelopeParts, options: OpenOptions): void {
+/** Throw {@link IntegrityError} unless the header's patient and category are the expected ones. */
+export function checkExpectations(
+  header: { readonly patient: Uint8Array; readonly category: number },
+  options: OpenOptions,
+): void {
   if (options.expectedPatient !== undefined) {
     const expected = parseAddress(options.expectedPatient, "expected patient");
-    if (!equalBytes(expected, parts.header.patient)) {
+    if (!equalBytes(expected, header.patient)) {
       throw new IntegrityError(
-        `envelope is bound to patient ${checksumAddress(parts.header.patient)}, expected ${checksumAddress(expected)}`,
+        `envelope is bound to patient ${checksumAddress(header.patient)}, expected ${checksumAddress(expected)}`,
       );
     }
   }
-  if (
-    options.expectedCategory !== undefined &&
-    options.expectedCategory !== parts.header.category
-  ) {
+  if (options.expectedCategory !== undefined && options.expectedCategory !== header.category) {
     throw new IntegrityError(
-      `envelope is bound to category ${parts.header.category}, expected ${options.expectedCategory}`,
+      `envelope is bound to category ${header.category}, expected ${options.expectedCategory}`,
     );
   }
 }
 
 function describe(parts: EnvelopeParts): EnvelopeInfo {
-  const { header } = parts;
+  return describeEnvelope(parts.header, parts.entries, parts.ciphertext.length - SIZES.tag);
+}
+
+/** The public facts of an envelope from its decoded header fields and wrapped keys. */
+export function describeEnvelope(
+  header: Omit<EnvelopeHeaderFields, "bodyNonce">,
+  entries: readonly WrappedKeyEntry[],
+  bodyLength: number,
+): EnvelopeInfo {
   return {
     version: header.version,
     bodyAlgorithm: header.bodyAlgorithm,
@@ -447,12 +467,13 @@ function describe(parts: EnvelopeParts): EnvelopeInfo {
     patient: checksumAddress(header.patient),
     category: header.category,
     context: Uint8Array.from(header.context),
-    readers: parts.entries.map((e) => toHex(e.readerPublicKey)),
-    bodyLength: parts.ciphertext.length - SIZES.tag,
+    readers: entries.map((e) => toHex(e.readerPublicKey)),
+    bodyLength,
   };
 }
 
-function uniqueReaderKeys(readers: readonly ReaderInput[]): Uint8Array[] {
+/** The distinct reader public keys of `readers` (at least one), validated. */
+export function uniqueReaderKeys(readers: readonly ReaderInput[]): Uint8Array[] {
   if (!Array.isArray(readers) || readers.length === 0) {
     throw new InvalidArgumentError("at least one reader is required");
   }

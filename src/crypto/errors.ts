@@ -5,6 +5,7 @@
  */
 import {
   CareLedgerError,
+  IntegrityError,
   InvalidArgumentError,
   WrongKeyError,
   type CareLedgerErrorOptions,
@@ -57,5 +58,78 @@ export class DuplicateReaderError extends InvalidArgumentError {
   constructor(readerPublicKey: Hex) {
     super(`${readerPublicKey} is already a reader of this envelope`, { code: "DUPLICATE_READER" });
     this.readerPublicKey = readerPublicKey;
+  }
+}
+
+/**
+ * A segment of a streamed (CLE2) envelope failed a check. `segment` is the zero-based position in
+ * the envelope at which the problem was found; nothing from that position on was released.
+ */
+export class SegmentError extends IntegrityError {
+  override readonly name: string = "SegmentError";
+  /** Zero-based segment position at which the check failed. */
+  readonly segment: number;
+
+  constructor(message: string, segment: number, code: string) {
+    super(message, { code });
+    this.segment = segment;
+  }
+}
+
+/** The envelope ends before its final segment (or inside one): segment `segment` is missing. */
+export class TruncatedEnvelopeError extends SegmentError {
+  override readonly name = "TruncatedEnvelopeError";
+  constructor(segment: number, detail: string) {
+    super(
+      `envelope truncated: segment ${segment} and after are missing (${detail})`,
+      segment,
+      "ENVELOPE_TRUNCATED",
+    );
+  }
+}
+
+/** A segment's bytes were changed, or it comes from another record (not in this envelope's table). */
+export class SegmentIntegrityError extends SegmentError {
+  override readonly name = "SegmentIntegrityError";
+  constructor(segment: number, detail: string) {
+    super(`segment ${segment} does not verify: ${detail}`, segment, "SEGMENT_INTEGRITY");
+  }
+}
+
+/** Position `segment` holds another segment (`found`) of the same envelope. */
+export class MisplacedSegmentError extends SegmentError {
+  override readonly name: string = "MisplacedSegmentError";
+  /** The segment index actually found at that position. */
+  readonly found: number;
+  constructor(message: string, segment: number, found: number, code: string) {
+    super(message, segment, code);
+    this.found = found;
+  }
+}
+
+/** Position `segment` holds segment `found` of the same envelope, which belongs later. */
+export class SegmentReorderedError extends MisplacedSegmentError {
+  override readonly name = "SegmentReorderedError";
+  constructor(segment: number, found: number) {
+    const message = `segments reordered: position ${segment} holds segment ${found}`;
+    super(message, segment, found, "SEGMENT_REORDERED");
+  }
+}
+
+/** Position `segment` repeats segment `found` (< `segment`) of the same envelope. */
+export class SegmentDuplicatedError extends MisplacedSegmentError {
+  override readonly name = "SegmentDuplicatedError";
+  constructor(segment: number, found: number) {
+    const message = `segment duplicated: position ${segment} repeats segment ${found}`;
+    super(message, segment, found, "SEGMENT_DUPLICATED");
+  }
+}
+
+/** Segment `segment` was removed: its successors moved up and the envelope is shorter. */
+export class SegmentDroppedError extends MisplacedSegmentError {
+  override readonly name = "SegmentDroppedError";
+  constructor(segment: number, found: number) {
+    const message = `segment ${segment} dropped: segment ${found} found in its place`;
+    super(message, segment, found, "SEGMENT_DROPPED");
   }
 }

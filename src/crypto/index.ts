@@ -10,3 +10,12 @@ export {
   writeKeyFile,
   type SaveKeyFileOptions,
 } from "./keyfile-fs.js";
+export {
+  contentIdHasherNode,
+  nodeStreamSuite,
+  openEnvelopeStreamNode,
+  openFileSource,
+  sealEnvelopeStreamNode,
+  verifiedEnvelopeChunksNode,
+  type FileSource,
+} from "./stream-node.js";

@@ -10,7 +10,7 @@
  */
 import { Interface, type ErrorDescription, type ParamType } from "ethers";
 import { careLedgerAbi } from "../abi/careLedger.js";
-import { CareLedgerError } from "../errors.js";
+import { CareLedgerError, InvalidArgumentError } from "../errors.js";
 import type { Category, Purpose, RecordStatus, ReviewVerdict, Role } from "./constants.js";
 import {
   DEFAULT_ADMIN_ROLE,
@@ -1012,5 +1012,157 @@ export async function withDecodedErrors<T>(
     return await promise;
   } catch (err) {
     throw decodeContractError(err, options.iface, options) ?? err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Node and transaction faults (raised by the transport layer, `transport.ts`)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The node could not be reached or did not answer in time: connection refused or reset, an HTTP 5xx
+ * from a gateway, a request that outlived the call's deadline. `cause` keeps the underlying error
+ * (an ethers `SERVER_ERROR`, `NETWORK_ERROR`, `TIMEOUT`, …). When it happened while a transaction was
+ * being broadcast, `transactionHash` and `nonce` say which one, and its fate is unknown: retrying the
+ * same SDK call checks for it before sending again.
+ */
+export class NodeUnavailableError extends CareLedgerError {
+  override readonly name = "NodeUnavailableError";
+  /** What the SDK was doing (an RPC method or a contract function). */
+  readonly operation: string;
+  /** The transaction being broadcast, when the fault hit a broadcast and its hash is known. */
+  readonly transactionHash: string | undefined;
+  /** Its nonce, when a nonce had been assigned. */
+  readonly nonce: number | undefined;
+
+  constructor(
+    operation: string,
+    detail: string,
+    options: {
+      readonly cause?: unknown;
+      readonly transactionHash?: string | undefined;
+      readonly nonce?: number | undefined;
+    } = {},
+  ) {
+    super(`node unavailable during ${operation}: ${detail}`, "NODE_UNAVAILABLE", options);
+    this.operation = operation;
+    this.transactionHash = options.transactionHash;
+    this.nonce = options.nonce;
+  }
+}
+
+/** What can be done with a transaction that was not mined before its deadline. */
+export interface PendingTransactionActions {
+  /** Wait `timeoutMs` more for the same transaction; resolves to its receipt. */
+  waitLonger(timeoutMs: number): Promise<unknown>;
+  /**
+   * Replace it: the same nonce with a higher fee, either the same call again or a no-op (a zero-value
+   * transfer to oneself, which cancels it). Only where the chain charges fees: on a zero-fee chain a
+   * node cannot order two transactions of one nonce by price and refuses the replacement.
+   */
+  replace(options?: {
+    readonly noop?: boolean;
+    readonly feeBumpPercent?: number;
+  }): Promise<unknown>;
+}
+
+/**
+ * A transaction was sent (the node accepted it, or its fate is unknown) but no receipt arrived before
+ * the deadline. It carries the hash and nonce, so it can be awaited longer ({@link waitLonger}) or
+ * replaced ({@link replace}); retrying the same SDK call waits for it instead of sending a duplicate.
+ */
+export class TransactionTimeoutError extends CareLedgerError {
+  override readonly name = "TransactionTimeoutError";
+  readonly functionName: string;
+  readonly transactionHash: string;
+  readonly nonce: number;
+  readonly from: string;
+  /** The deadline that passed, in milliseconds. */
+  readonly timeoutMs: number;
+  readonly #actions: PendingTransactionActions;
+
+  constructor(
+    details: {
+      readonly functionName: string;
+      readonly transactionHash: string;
+      readonly nonce: number;
+      readonly from: string;
+      readonly timeoutMs: number;
+      readonly cause?: unknown;
+    },
+    actions: PendingTransactionActions,
+  ) {
+    super(
+      `${details.functionName} transaction ${details.transactionHash} (nonce ${details.nonce} of ${details.from}) was not mined within ${details.timeoutMs} ms`,
+      "TRANSACTION_TIMEOUT",
+      { cause: details.cause },
+    );
+    this.functionName = details.functionName;
+    this.transactionHash = details.transactionHash;
+    this.nonce = details.nonce;
+    this.from = details.from;
+    this.timeoutMs = details.timeoutMs;
+    this.#actions = actions;
+  }
+
+  /** Wait `timeoutMs` more for the same transaction; resolves to its receipt. */
+  waitLonger(timeoutMs: number): Promise<unknown> {
+    return this.#actions.waitLonger(timeoutMs);
+  }
+
+  /** Replace the transaction (same nonce, higher fee); see {@link PendingTransactionActions.replace}. */
+  replace(options?: {
+    readonly noop?: boolean;
+    readonly feeBumpPercent?: number;
+  }): Promise<unknown> {
+    return this.#actions.replace(options);
+  }
+}
+
+/** The caller aborted the call through its `AbortSignal`. Nothing more is sent for it. */
+export class OperationAbortedError extends CareLedgerError {
+  override readonly name = "OperationAbortedError";
+  readonly operation: string;
+
+  constructor(operation: string, cause?: unknown) {
+    super(`${operation} was aborted by the caller`, "ABORTED", { cause });
+    this.operation = operation;
+  }
+}
+
+/**
+ * The node refused a transaction or request for a reason that is not a contract revert: nonce too
+ * low, replacement underpriced, insufficient funds, an unsupported method, a malformed answer.
+ * `cause` keeps the node's error.
+ */
+export class NodeRejectedError extends CareLedgerError {
+  override readonly name = "NodeRejectedError";
+  readonly operation: string;
+  /** The ethers error code, when there is one (e.g. `"NONCE_EXPIRED"`). */
+  readonly reason: string | undefined;
+
+  constructor(operation: string, reason: string | undefined, detail: string, cause?: unknown) {
+    super(`the node refused ${operation}: ${detail}`, "NODE_REJECTED", { cause });
+    this.operation = operation;
+    this.reason = reason;
+  }
+}
+
+/**
+ * An SDK function was given an argument it cannot use: wrong type (a string where a number is
+ * expected), out of range for its Solidity type, an unknown category, purpose or role, a malformed
+ * address or hash, a grantee that is not a member. Raised before any transaction is sent.
+ */
+export class InvalidFieldError extends InvalidArgumentError {
+  override readonly name = "InvalidFieldError";
+  /** The SDK function called. */
+  readonly functionName: string;
+  /** The argument (or `argument.field`) at fault. */
+  readonly field: string;
+
+  constructor(functionName: string, field: string, problem: string) {
+    super(`${functionName}: ${field} ${problem}`, { code: "INVALID_FIELD" });
+    this.functionName = functionName;
+    this.field = field;
   }
 }

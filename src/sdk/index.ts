@@ -13,3 +13,13 @@ export * from "./recordId.js";
 export * from "./clients/index.js";
 export { CareLedgerError } from "../errors.js";
 export * from "./queries.js";
+export {
+  AccountSender,
+  accountSender,
+  Deadline,
+  DEFAULT_TIMEOUT_MS,
+  isNetworkFault,
+  toCareLedgerError,
+  type CallOptions,
+  type MinedTransaction,
+} from "./transport.js";

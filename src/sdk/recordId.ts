@@ -1,6 +1,7 @@
 /**
  * Record ids: a record version is anchored under `keccak256(abi.encode(patient, contentHash))`, where
- * `contentHash` is the keccak256 of its encrypted envelope (the blob store's key). The id belongs to the
+ * `contentHash` is the blob store's key of its encrypted envelope: keccak256 for a CLE1 envelope, the
+ * CLE2 content id for a streamed one. The id belongs to the
  * patient, so no one can anchor another patient's envelope hash first and block the real anchor.
  */
 import { AbiCoder, getAddress, keccak256 } from "ethers";

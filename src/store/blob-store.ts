@@ -2,14 +2,16 @@
  * Content-addressed blob storage for encrypted record envelopes.
  */
 import { IntegrityError } from "../errors.js";
-import { contentHash, normalizeContentHash, type ContentHash } from "../crypto/hash.js";
+import { normalizeContentHash, type ContentHash } from "../crypto/hash.js";
+import { contentIdOf, type StreamCipherSuite } from "../crypto/stream.js";
+import { jsStreamSuite } from "../crypto/stream-js.js";
 
 /**
  * A content-addressed store of immutable blobs, addressed by keccak256 (the same hash the chain
  * anchors, so a record id is directly a blob address).
  *
  * Contract every implementation must keep:
- * - `put(bytes)` returns `contentHash(bytes)` and is idempotent: storing the same bytes twice is
+ * - `put(bytes)` returns `blobId(bytes)` (keccak256, or the CLE2 stream id) and is idempotent: storing the same bytes twice is
  *   a no-op returning the same hash; it resolves only once the blob is durably stored.
  * - `get(hash)` returns bytes whose keccak256 equals `hash`, or throws: `NotFoundError` when
  *   absent, `IntegrityError` when the stored bytes do not hash to `hash`. Tampered data is never
@@ -37,11 +39,25 @@ export interface BlobStore {
 }
 
 /**
+ * The address of a blob: the stream content id of a CLE2 envelope (`src/crypto/stream.ts`), the
+ * keccak256 of anything else (so of every CLE1 envelope). A malformed CLE2 envelope throws an
+ * `IntegrityError`.
+ */
+export function blobId(bytes: Uint8Array, suite: StreamCipherSuite = jsStreamSuite): ContentHash {
+  return contentIdOf(bytes, suite);
+}
+
+/**
  * Throw {@link IntegrityError} unless `bytes` hash to `expected` (normalised lower-case hash).
  * Shared by every store implementation.
  */
-export function verifyBlob(expected: ContentHash, bytes: Uint8Array, where = "blob store"): void {
-  const actual = contentHash(bytes);
+export function verifyBlob(
+  expected: ContentHash,
+  bytes: Uint8Array,
+  where = "blob store",
+  suite: StreamCipherSuite = jsStreamSuite,
+): void {
+  const actual = blobId(bytes, suite);
   if (actual !== expected) {
     throw new IntegrityError(
       `${where}: blob ${expected} hashes to ${actual}; refusing to return it`,
@@ -56,7 +72,7 @@ export function verifyBlob(expected: ContentHash, bytes: Uint8Array, where = "bl
 export function withVerification(inner: BlobStore): BlobStore {
   return {
     async put(bytes: Uint8Array): Promise<ContentHash> {
-      const expected = contentHash(bytes);
+      const expected = blobId(bytes);
       const returned = normalizeContentHash(await inner.put(bytes));
       if (returned !== expected) {
         throw new IntegrityError(

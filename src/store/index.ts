@@ -3,7 +3,7 @@
  * an in-memory store. Browser code imports `./browser.js` (no Node built-ins) instead.
  */
 export * from "./browser.js";
-export { FsBlobStore, type FsBlobStoreOptions } from "./fs.js";
+export { FsBlobStore, storageErrorFrom, type FsBlobStoreOptions } from "./fs.js";
 export {
   TEMP_PREFIX,
   ensureDirectory,
@@ -12,3 +12,4 @@ export {
   writeFileAtomic,
   type AtomicWriteOptions,
 } from "./atomic-fs.js";
+export { getStreamFs, openSourceFs, putStreamFs, type FsStoreLayout } from "./fs-stream.js";

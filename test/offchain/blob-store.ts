@@ -131,12 +131,12 @@ describe("offchain / blob store", function () {
       store = new FsBlobStore(root);
     });
 
-    it("lays blobs out as <root>/ab/cd/<64 hex> with read-only files", async function () {
+    it("lays blobs out as <root>/ab/cd/<64 hex> with owner-read-only files", async function () {
       const hash = await store.put(enc("layout"));
       const h = hash.slice(2);
       expect(await filesUnder(root)).to.deep.equal([join(h.slice(0, 2), h.slice(2, 4), h)]);
       expect(store.pathFor(hash)).to.equal(join(root, h.slice(0, 2), h.slice(2, 4), h));
-      expect((await stat(store.pathFor(hash))).mode & 0o777).to.equal(0o444);
+      expect((await stat(store.pathFor(hash))).mode & 0o777).to.equal(0o400);
     });
 
     const tampers: ReadonlyArray<[string, (b: Uint8Array) => Uint8Array]> = [

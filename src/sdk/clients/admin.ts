@@ -4,7 +4,6 @@
  * the signer's roles: a registrar without the admin role gets a decoded `NotAuthorizedError` from
  * `setRolePolicy`, and the reverse.
  */
-import { getAddress } from "ethers";
 import type { BytesInput } from "../../crypto/bytes.js";
 import { encryptionKeyHex } from "../../crypto/keys.js";
 import {
@@ -15,6 +14,19 @@ import {
 } from "../constants.js";
 import type { LedgerClientOptions, SentTransaction } from "./base.js";
 import { LedgerClient, signerAddress } from "./base.js";
+import { InvalidFieldError } from "../errors.js";
+import type { CallOptions } from "../transport.js";
+import {
+  addressSchema,
+  booleanSchema,
+  callOptionsSchema,
+  newMemberSchema,
+  orgIdSchema,
+  parseArgs,
+  parseCallOptions,
+  roleSchema,
+  rolePolicySchema,
+} from "../validate.js";
 
 /** A member to onboard. */
 export interface NewMember {
@@ -44,54 +56,142 @@ export class AdminClient extends LedgerClient {
   }
 
   /** Register organisation `orgId` (registrar). */
-  registerOrganization(orgId: number): Promise<SentTransaction> {
-    return this.send("registerOrganization", () => this.ledger.registerOrganization(orgId));
+  async registerOrganization(orgId: number, options: CallOptions = {}): Promise<SentTransaction> {
+    const args = parseArgs("registerOrganization", {
+      orgId: [orgIdSchema, orgId],
+      options: [callOptionsSchema, options],
+    });
+    return this.send(
+      "registerOrganization",
+      () => this.ledger.registerOrganization.populateTransaction(args.orgId),
+      this.deadline(options),
+    );
   }
 
   /** Suspend or reactivate organisation `orgId` (registrar). */
-  setOrganizationActive(orgId: number, active: boolean): Promise<SentTransaction> {
-    return this.send("setOrganizationActive", () =>
-      this.ledger.setOrganizationActive(orgId, active),
+  async setOrganizationActive(
+    orgId: number,
+    active: boolean,
+    options: CallOptions = {},
+  ): Promise<SentTransaction> {
+    const args = parseArgs("setOrganizationActive", {
+      orgId: [orgIdSchema, orgId],
+      active: [booleanSchema, active],
+      options: [callOptionsSchema, options],
+    });
+    return this.send(
+      "setOrganizationActive",
+      () => this.ledger.setOrganizationActive.populateTransaction(args.orgId, args.active),
+      this.deadline(options),
     );
   }
 
   /** Onboard a member with the X25519 public key record keys will be wrapped to (registrar). */
-  onboardMember(member: NewMember): Promise<SentTransaction> {
-    const key = encryptionKeyHex(member.publicKey);
-    return this.send("onboardMember", () =>
-      this.ledger.onboardMember(getAddress(member.account), member.role, member.orgId, key),
+  async onboardMember(member: NewMember, options: CallOptions = {}): Promise<SentTransaction> {
+    const args = parseArgs("onboardMember", {
+      member: [newMemberSchema, member],
+      options: [callOptionsSchema, options],
+    });
+    let key: string;
+    try {
+      key = encryptionKeyHex(member.publicKey);
+    } catch (error) {
+      throw new InvalidFieldError(
+        "onboardMember",
+        "member.publicKey",
+        error instanceof Error ? error.message : String(error),
+      );
+    }
+    const m = args.member;
+    return this.send(
+      "onboardMember",
+      () => this.ledger.onboardMember.populateTransaction(m.account, m.role, m.orgId, key),
+      this.deadline(options),
     );
   }
 
   /** Deactivate a member: every access check refuses it from the next block (registrar). */
-  deactivateMember(account: string): Promise<SentTransaction> {
-    return this.send("setMemberActive", () => this.ledger.setMemberActive(account, false));
+  deactivateMember(account: string, options: CallOptions = {}): Promise<SentTransaction> {
+    return this.setMemberActive("deactivateMember", account, false, options);
   }
 
   /** Reactivate a deactivated member (registrar). */
-  reactivateMember(account: string): Promise<SentTransaction> {
-    return this.send("setMemberActive", () => this.ledger.setMemberActive(account, true));
+  reactivateMember(account: string, options: CallOptions = {}): Promise<SentTransaction> {
+    return this.setMemberActive("reactivateMember", account, true, options);
+  }
+
+  private async setMemberActive(
+    functionName: string,
+    account: string,
+    active: boolean,
+    options: CallOptions,
+  ): Promise<SentTransaction> {
+    const args = parseArgs(functionName, {
+      account: [addressSchema, account],
+      options: [callOptionsSchema, options],
+    });
+    return this.send(
+      "setMemberActive",
+      () => this.ledger.setMemberActive.populateTransaction(args.account, active),
+      this.deadline(options),
+    );
   }
 
   /** Move a staff member to another staff role (registrar). */
-  changeMemberRole(account: string, role: Role): Promise<SentTransaction> {
-    return this.send("changeMemberRole", () => this.ledger.changeMemberRole(account, role));
+  async changeMemberRole(
+    account: string,
+    role: Role,
+    options: CallOptions = {},
+  ): Promise<SentTransaction> {
+    const args = parseArgs("changeMemberRole", {
+      account: [addressSchema, account],
+      role: [roleSchema, role],
+      options: [callOptionsSchema, options],
+    });
+    return this.send(
+      "changeMemberRole",
+      () => this.ledger.changeMemberRole.populateTransaction(args.account, args.role),
+      this.deadline(options),
+    );
   }
 
   /** Set the "minimum necessary" policy of a staff role (governance admin). */
-  setRolePolicy(role: Role, policy: RolePolicyMasks): Promise<SentTransaction> {
-    return this.send("setRolePolicy", () =>
-      this.ledger.setRolePolicy(role, policy.read, policy.write, policy.emergencyRead),
+  async setRolePolicy(
+    role: Role,
+    policy: RolePolicyMasks,
+    options: CallOptions = {},
+  ): Promise<SentTransaction> {
+    const args = parseArgs("setRolePolicy", {
+      role: [roleSchema, role],
+      policy: [rolePolicySchema, policy],
+      options: [callOptionsSchema, options],
+    });
+    const p = args.policy;
+    return this.send(
+      "setRolePolicy",
+      () =>
+        this.ledger.setRolePolicy.populateTransaction(args.role, p.read, p.write, p.emergencyRead),
+      this.deadline(options),
     );
   }
 
   /** Pause anchoring, amending and granting for an incident (governance admin). */
-  pause(): Promise<SentTransaction> {
-    return this.send("pause", () => this.ledger.pause());
+  async pause(options: CallOptions = {}): Promise<SentTransaction> {
+    parseCallOptions("pause", options);
+    return this.send(
+      "pause",
+      () => this.ledger.pause.populateTransaction(),
+      this.deadline(options),
+    );
   }
 
   /** Lift the pause (governance admin). */
-  unpause(): Promise<SentTransaction> {
-    return this.send("unpause", () => this.ledger.unpause());
+  async unpause(options: CallOptions = {}): Promise<SentTransaction> {
+    parseCallOptions("unpause", options);
+    return this.send(
+      "unpause",
+      () => this.ledger.unpause.populateTransaction(),
+      this.deadline(options),
+    );
   }
 }

@@ -13,6 +13,14 @@ import type {
 import { verifyAuditTrail } from "../audit.js";
 import { AccessPath, ReviewVerdict } from "../constants.js";
 import type { LedgerClientOptions, SentTransaction } from "./base.js";
+import type { CallOptions } from "../transport.js";
+import {
+  bytes32Schema,
+  callOptionsSchema,
+  parseArgs,
+  uint64Schema,
+  verdictSchema,
+} from "../validate.js";
 import { LedgerClient, signerAddress } from "./base.js";
 
 /**
@@ -110,13 +118,27 @@ export class AuditorClient extends LedgerClient {
    * Record a verdict on an incident; `notesHash` is the hash of review notes kept off chain. An
    * `Unjustified` verdict closes what is left of the window. The responder may not review its own incident.
    */
-  review(
+  async review(
     incidentId: bigint,
     verdict: typeof ReviewVerdict.Justified | typeof ReviewVerdict.Unjustified,
     notesHash: string,
+    options: CallOptions = {},
   ): Promise<SentTransaction> {
-    return this.send("reviewBreakGlass", () =>
-      this.ledger.reviewBreakGlass(incidentId, verdict, notesHash),
+    const args = parseArgs("review", {
+      incidentId: [uint64Schema, incidentId],
+      verdict: [verdictSchema, verdict],
+      notesHash: [bytes32Schema, notesHash],
+      options: [callOptionsSchema, options],
+    });
+    return this.send(
+      "reviewBreakGlass",
+      () =>
+        this.ledger.reviewBreakGlass.populateTransaction(
+          args.incidentId,
+          args.verdict,
+          args.notesHash,
+        ),
+      this.deadline(options),
     );
   }
 }

@@ -6,11 +6,12 @@
  */
 import { getAddress } from "ethers";
 import { toHex } from "../../crypto/bytes.js";
+import { collectBytes } from "../../crypto/stream.js";
 import { inspectEnvelope } from "../../crypto/envelope.js";
 import { NotAReaderError } from "../../crypto/errors.js";
-import { normalizeContentHash, type ContentHash } from "../../crypto/hash.js";
+import type { ContentHash } from "../../crypto/hash.js";
 import { AccessPath, Purpose, type Category } from "../constants.js";
-import type { SentTransaction } from "./base.js";
+import type { OnChainRecord, SentTransaction } from "./base.js";
 import { signerAddress } from "./base.js";
 import { verifyReleasedCopy, type KeyRelease, type KeyReleaseService } from "./custodian.js";
 import { TransactionFailedError } from "./errors.js";
@@ -18,11 +19,28 @@ import {
   RecordClient,
   type AnchoredRecord,
   type DecryptedRecord,
+  type DecryptedRecordStream,
+  type StreamedBody,
   type RecordBody,
   type RecordClientOptions,
   type RotatedRecord,
-  type SealOptions,
+  type WriteOptions,
+  single,
 } from "./records.js";
+import type { CallOptions } from "../transport.js";
+import {
+  addressSchema,
+  bodySchema,
+  bytes32Schema,
+  callOptionsSchema,
+  categorySchema,
+  durationSchema,
+  parseArgs,
+  parseCallOptions,
+  purposeSchema,
+  recordIdSchema,
+  writeOptionsSchema,
+} from "../validate.js";
 
 /** The audited access of an `openRecord` transaction. */
 export interface RecordAccess {
@@ -59,13 +77,13 @@ export interface EmergencyOpenedRecord extends OpenedRecord {
 }
 
 /** Options of {@link ClinicianClient.openRecordInEmergency}. */
-export interface EmergencyOpenOptions {
+export interface EmergencyOpenOptions extends CallOptions {
   /** Purpose of the audited open. Default emergency. */
   readonly purpose?: Purpose;
 }
 
 /** Options of {@link ClinicianClient.rotateRecord}. */
-export interface ClinicianRotateOptions {
+export interface ClinicianRotateOptions extends CallOptions {
   /** Purpose of the audited open that precedes the re-encryption. Default treatment. */
   readonly purpose?: Purpose;
 }
@@ -82,13 +100,55 @@ export class ClinicianClient extends RecordClient {
    * every grantee allowed `category` now, store the envelope and anchor its hash. The write is simulated
    * before anything is stored; a refusal throws the decoded reason (e.g. `AccessDeniedError`).
    */
-  createRecord(
+  async createRecord(
     patient: string,
     category: Category,
     body: RecordBody,
-    options: SealOptions = {},
+    options: WriteOptions = {},
   ): Promise<AnchoredRecord> {
-    return this.sealAndAnchor(getAddress(patient), category, body, undefined, options);
+    const args = parseArgs("createRecord", {
+      patient: [addressSchema, patient],
+      category: [categorySchema, category],
+      body: [bodySchema, body],
+      options: [writeOptionsSchema, options],
+    });
+    return this.sealAndAnchor(args.patient, args.category, body, undefined, options);
+  }
+
+  /**
+   * {@link createRecord} for a body given as a stream (e.g. an imaging study read from a file with
+   * `bodyFromFile`): sealed in a CLE2 envelope segment by segment and streamed into the store, in
+   * constant memory. Needs a `StreamingBlobStore`. Safe to retry with the same `idempotencyKey`
+   * (a stream cannot be read twice, so without a key each call is a new write); an envelope stored
+   * but not seen anchored is in the store's anchor journal like one of {@link createRecord}.
+   */
+  async createRecordStream(
+    patient: string,
+    category: Category,
+    body: StreamedBody,
+    options: WriteOptions = {},
+  ): Promise<AnchoredRecord> {
+    const args = parseArgs("createRecordStream", {
+      patient: [addressSchema, patient],
+      category: [categorySchema, category],
+      options: [writeOptionsSchema, options],
+    });
+    return this.sealAndAnchorStream(args.patient, args.category, body, undefined, options);
+  }
+
+  /**
+   * {@link openRecord} as a stream: the audited `openRecord` transaction first, then the body is
+   * decrypted and verified against the record id segment by segment as it is read.
+   */
+  async openRecordStream(
+    recordId: string,
+    purpose: Purpose,
+    options: CallOptions = {},
+  ): Promise<DecryptedRecordStream & { readonly access: RecordAccess }> {
+    const o = { deadline: this.deadline(parseCallOptions("openRecordStream", options)) };
+    const access = await this.auditOpen(recordId, purpose, o);
+    const record = await this.record(access.recordId, o);
+    return { ...(await this.decryptRecordStream(record)), access };
   }
 
   /**
@@ -101,9 +161,14 @@ export class ClinicianClient extends RecordClient {
    *   responder: see {@link openRecordInEmergency}; or a grantee added after the version was sealed:
    *   see `latestVersionOf`).
    */
-  async openRecord(recordId: string, purpose: Purpose): Promise<OpenedRecord> {
-    const access = await this.auditOpen(recordId, purpose);
-    const record = await this.record(access.recordId);
+  async openRecord(
+    recordId: string,
+    purpose: Purpose,
+    options: CallOptions = {},
+  ): Promise<OpenedRecord> {
+    const o = { deadline: this.deadline(parseCallOptions("openRecord", options)) };
+    const access = await this.auditOpen(recordId, purpose, o);
+    const record = await this.record(access.recordId, o);
     return { ...(await this.decryptRecord(record)), access };
   }
 
@@ -126,11 +191,43 @@ export class ClinicianClient extends RecordClient {
     custodian: KeyReleaseService,
     options: EmergencyOpenOptions = {},
   ): Promise<EmergencyOpenedRecord> {
-    const access = await this.auditOpen(recordId, options.purpose ?? Purpose.Emergency);
-    const record = await this.record(access.recordId);
+    const o = { deadline: this.deadline(parseCallOptions("openRecordInEmergency", options)) };
+    const access = await this.auditOpen(recordId, options.purpose ?? Purpose.Emergency, o);
+    return this.emergencyOpen(access, await this.record(access.recordId, o), custodian);
+  }
+
+  /** Ask `custodian` for the key because of the break-glass open `access` (none other). */
+  private async askRelease(
+    access: RecordAccess,
+    custodian: KeyReleaseService,
+  ): Promise<KeyRelease> {
+    if (access.path !== AccessPath.BreakGlass) throw new NotAReaderError(this.publicKey);
+    return custodian.release({
+      recordId: access.recordId,
+      responder: this.address,
+      openTxHash: access.transaction.hash,
+    });
+  }
+
+  /** The fetch-and-decrypt half of {@link openRecordInEmergency}, after the audited open. */
+  private async emergencyOpen(
+    access: RecordAccess,
+    record: OnChainRecord,
+    custodian: KeyReleaseService,
+  ): Promise<EmergencyOpenedRecord> {
+    const myKeys = this.keys.map((k) => toHex(k.publicKey));
+    const streamed = await this.openReleasedRecordStream(record, myKeys, () =>
+      this.askRelease(access, custodian),
+    );
+    if (streamed !== undefined) {
+      // A CLE2 record read whole (openRecordStreamInEmergency streams it).
+      const { body: chunks, bodyLength: _length, ...rest } = streamed;
+      const body = await collectBytes(chunks);
+      const envelopeSize = await this.envelopeSizeOf(record);
+      return { ...rest, access, body, text: () => new TextDecoder().decode(body), envelopeSize };
+    }
     const anchored = await this.fetchEnvelope(record);
     const readers = inspectEnvelope(anchored).readers;
-    const myKeys = this.keys.map((k) => toHex(k.publicKey));
     if (readers.some((k) => myKeys.includes(k))) {
       return { ...this.decryptEnvelope(record, anchored), access, release: undefined };
     }
@@ -147,12 +244,58 @@ export class ClinicianClient extends RecordClient {
   }
 
   /**
+   * {@link openRecordInEmergency} as a stream. For a CLE2 record the custodian releases only a key
+   * (`CLR2`: the prefix with one more wrapped key and a new key commitment, a few hundred bytes);
+   * it must carry the anchored header and every anchored wrapped key unchanged plus one for this
+   * member, and the body is then read from the anchored envelope, verified segment by segment
+   * against the record id. A CLE1 record goes through {@link openRecordInEmergency}'s checks.
+   *
+   * @throws the errors of {@link openRecordInEmergency}.
+   */
+  async openRecordStreamInEmergency(
+    recordId: string,
+    custodian: KeyReleaseService,
+    options: EmergencyOpenOptions = {},
+  ): Promise<
+    DecryptedRecordStream & {
+      readonly access: RecordAccess;
+      readonly release: KeyRelease | undefined;
+    }
+  > {
+    const o = { deadline: this.deadline(parseCallOptions("openRecordStreamInEmergency", options)) };
+    const access = await this.auditOpen(recordId, options.purpose ?? Purpose.Emergency, o);
+    const record = await this.record(access.recordId, o);
+    const myKeys = this.keys.map((k) => toHex(k.publicKey));
+    const released = await this.openReleasedRecordStream(record, myKeys, () =>
+      this.askRelease(access, custodian),
+    );
+    if (released !== undefined) return { ...released, access };
+    const opened = await this.emergencyOpen(access, record, custodian);
+    const { body, text: _text, envelopeSize: _size, release, ...rest } = opened;
+    return { ...rest, access, release, bodyLength: body.length, body: single(body) };
+  }
+
+  /**
    * Only the audited `openRecord` transaction, without fetching or decrypting: what an integration that
    * only logs access calls.
    */
-  async auditOpen(recordId: string, purpose: Purpose): Promise<RecordAccess> {
-    const id = normalizeContentHash(recordId);
-    const transaction = await this.send("openRecord", () => this.ledger.openRecord(id, purpose));
+  async auditOpen(
+    recordId: string,
+    purpose: Purpose,
+    options: CallOptions = {},
+  ): Promise<RecordAccess> {
+    const args = parseArgs("openRecord", {
+      recordId: [recordIdSchema, recordId],
+      purpose: [purposeSchema, purpose],
+      options: [callOptionsSchema, options],
+    });
+    const id = args.recordId;
+    purpose = args.purpose;
+    const transaction = await this.send(
+      "openRecord",
+      () => this.ledger.openRecord.populateTransaction(id, purpose),
+      this.deadline(options),
+    );
     for (const log of transaction.receipt.logs) {
       const parsed = this.ledger.interface.parseLog({ topics: [...log.topics], data: log.data });
       if (parsed?.name === "RecordOpened" && parsed.args.getValue("recordId") === id) {
@@ -175,10 +318,19 @@ export class ClinicianClient extends RecordClient {
   async amendRecord(
     recordId: string,
     newBody: RecordBody,
-    options: SealOptions = {},
+    options: WriteOptions = {},
   ): Promise<AnchoredRecord> {
-    const record = await this.record(recordId);
-    return this.sealAndAnchor(record.patient, record.category, newBody, record.recordId, options);
+    const args = parseArgs("amendRecord", {
+      recordId: [recordIdSchema, recordId],
+      newBody: [bodySchema, newBody],
+      options: [writeOptionsSchema, options],
+    });
+    const deadline = this.deadline(options);
+    const record = await this.record(args.recordId, { deadline });
+    return this.sealAndAnchor(record.patient, record.category, newBody, record.recordId, {
+      ...options,
+      deadline,
+    });
   }
 
   /**
@@ -190,8 +342,9 @@ export class ClinicianClient extends RecordClient {
     recordId: string,
     options: ClinicianRotateOptions = {},
   ): Promise<RotatedRecord> {
-    const access = await this.auditOpen(recordId, options.purpose ?? Purpose.Treatment);
-    return this.rotateVerified(await this.record(access.recordId));
+    const o = { deadline: this.deadline(parseCallOptions("rotateRecord", options)) };
+    const access = await this.auditOpen(recordId, options.purpose ?? Purpose.Treatment, o);
+    return this.rotateVerified(await this.record(access.recordId, o));
   }
 
   /**
@@ -203,9 +356,24 @@ export class ClinicianClient extends RecordClient {
     patient: string,
     justificationHash: string,
     durationSeconds: number,
+    options: CallOptions = {},
   ): Promise<BreakGlassWindowOpened> {
-    const transaction = await this.send("breakGlass", () =>
-      this.ledger.breakGlass(patient, justificationHash, durationSeconds),
+    const args = parseArgs("breakGlass", {
+      patient: [addressSchema, patient],
+      justificationHash: [bytes32Schema, justificationHash],
+      durationSeconds: [durationSchema, durationSeconds],
+      options: [callOptionsSchema, options],
+    });
+    patient = args.patient;
+    const transaction = await this.send(
+      "breakGlass",
+      () =>
+        this.ledger.breakGlass.populateTransaction(
+          args.patient,
+          args.justificationHash,
+          args.durationSeconds,
+        ),
+      this.deadline(options),
     );
     for (const log of transaction.receipt.logs) {
       const parsed = this.ledger.interface.parseLog({ topics: [...log.topics], data: log.data });

@@ -25,7 +25,11 @@ import { parseEnvelope, type EnvelopeParts } from "../../crypto/envelope-format.
 import { contentHash, normalizeContentHash, type ContentHash } from "../../crypto/hash.js";
 import { anchoredContentHash, recordIdOf } from "../recordId.js";
 import type { MemberKeyPair } from "../../crypto/keys.js";
-import type { BlobStore } from "../../store/blob-store.js";
+import { blobId, type BlobStore } from "../../store/blob-store.js";
+import type { BlobSource, StreamingBlobStore } from "../../store/stream.js";
+import { isStreamEnvelope } from "../../crypto/stream-format.js";
+import { bytesSource, inspectEnvelopeStream, releaseStreamKey } from "../../crypto/stream.js";
+import { jsStreamSuite } from "../../crypto/stream-js.js";
 import type { AuditEntry, RecordOpenedEvent } from "../audit.js";
 import { AccessPath, accessPathLabel, type Category } from "../constants.js";
 import { withDecodedErrors } from "../errors.js";
@@ -195,6 +199,28 @@ type Refuse = (
   cause?: unknown,
 ) => KeyReleaseRefusedError;
 
+/** The anchored envelope as the custodian uses it (CLE1 bytes, or a CLE2 source). */
+interface AnchoredEnvelope {
+  info(): Promise<EnvelopeInfo>;
+  /** The released copy for `responderKey`: CLE1 envelope + key, or a CLE2 key release (`CLR2`). */
+  release(responderKey: Hex): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/** What `#releaseFrom` needs of the checks already made. */
+interface ReleaseContext {
+  readonly request: Request;
+  readonly refuse: Refuse;
+  readonly patient: string;
+  readonly category: Category;
+  readonly responderPublicKey: Hex;
+  readonly incidentId: bigint;
+  readonly openBlockNumber: number;
+  readonly openedAt: number;
+  readonly windowExpiresAt: number;
+  readonly now: number;
+}
+
 /** The normalised request. */
 interface Request {
   readonly recordId: ContentHash;
@@ -352,22 +378,44 @@ export class EmergencyKeyCustodian implements KeyReleaseService {
       throw refuse("record-not-anchored", `no record ${request.recordId} of ${open.patient}`);
     }
     const category = Number(record.category) as Category;
-    // The envelope hash comes from the anchoring event; it must give the record id with the patient.
+    // The envelope's content hash comes from the anchoring event; with the patient it must give the
+    // record id. The store is keyed by that content hash.
     const anchoredHash = await anchoredContentHash(this.ledger, request.recordId);
     if (anchoredHash === undefined || recordIdOf(open.patient, anchoredHash) !== request.recordId) {
       throw refuse("record-not-anchored", `no anchored envelope of record ${request.recordId}`);
     }
-    const envelope = await this.#fromStore(anchoredHash, "the anchored envelope", refuse);
+    const anchored = await this.#anchored(anchoredHash, refuse);
+    try {
+      return await this.#releaseFrom(anchored, {
+        request,
+        refuse,
+        patient: open.patient,
+        category,
+        responderPublicKey,
+        incidentId,
+        openBlockNumber: receipt.blockNumber,
+        openedAt,
+        windowExpiresAt,
+        now,
+      });
+    } finally {
+      await anchored.close();
+    }
+  }
+
+  /** Check the anchored envelope, wrap its key for the responder, store the copy, log it. */
+  async #releaseFrom(anchored: AnchoredEnvelope, c: ReleaseContext): Promise<KeyRelease> {
+    const { request, refuse, category, responderPublicKey } = c;
     let info: EnvelopeInfo;
     try {
-      info = inspectEnvelope(envelope);
+      info = await anchored.info();
     } catch (cause) {
       throw refuse("envelope-integrity", "the anchored envelope is malformed", cause);
     }
-    if (info.patient !== open.patient || info.category !== category) {
+    if (info.patient !== c.patient || info.category !== category) {
       throw refuse(
         "envelope-integrity",
-        `the envelope names patient ${info.patient} and category ${info.category}, the chain ${open.patient} and ${category}`,
+        `the envelope names patient ${info.patient} and category ${info.category}, the chain ${c.patient} and ${category}`,
       );
     }
     if (!info.readers.includes(this.publicKey)) {
@@ -381,7 +429,7 @@ export class EmergencyKeyCustodian implements KeyReleaseService {
     }
     let released: Uint8Array;
     try {
-      released = addReader(envelope, this.#privateKey, responderPublicKey);
+      released = await anchored.release(responderPublicKey);
     } catch (cause) {
       throw refuse(
         "envelope-integrity",
@@ -396,16 +444,16 @@ export class EmergencyKeyCustodian implements KeyReleaseService {
     }
     const logEntry: ReleaseLogEntry = {
       recordId: request.recordId,
-      patient: open.patient,
+      patient: c.patient,
       category,
       responder: request.responder,
       responderPublicKey,
-      incidentId: incidentId.toString(),
+      incidentId: c.incidentId.toString(),
       openTxHash: request.openTxHash,
-      openBlockNumber: receipt.blockNumber,
-      openedAt,
-      windowExpiresAt,
-      chainTime: now,
+      openBlockNumber: c.openBlockNumber,
+      openedAt: c.openedAt,
+      windowExpiresAt: c.windowExpiresAt,
+      chainTime: c.now,
       releasedAt: this.#clock().toISOString(),
       releasedEnvelopeHash,
     };
@@ -478,10 +526,62 @@ export class EmergencyKeyCustodian implements KeyReleaseService {
       }
       throw cause;
     }
-    if (contentHash(bytes) !== hash) {
+    let actual: ContentHash | undefined;
+    try {
+      actual = blobId(bytes);
+    } catch {
+      actual = undefined; // a malformed CLE2 envelope
+    }
+    if (actual !== hash) {
       throw refuse("envelope-integrity", `the store returned bytes of ${what} hashing otherwise`);
     }
     return bytes;
+  }
+
+  /**
+   * The anchored envelope whose content hash is `hash`: a CLE2 envelope is read through the store's `openSource`
+   * when it has one (constant memory: only its prefix and segment table are read, and the key
+   * release is a few hundred bytes), anything else is fetched whole and hash-checked.
+   */
+  async #anchored(hash: ContentHash, refuse: Refuse): Promise<AnchoredEnvelope> {
+    const store = this.#store as Partial<StreamingBlobStore>;
+    let source: BlobSource | undefined;
+    if (typeof store.openSource === "function") {
+      try {
+        source = await store.openSource(hash);
+      } catch (cause) {
+        if (cause instanceof NotFoundError) {
+          throw refuse(
+            "envelope-unavailable",
+            "the store does not hold the anchored envelope",
+            cause,
+          );
+        }
+        throw cause;
+      }
+      if (!isStreamEnvelope(await source.read(0, Math.min(4, source.size)))) {
+        await source.close();
+        source = undefined;
+      }
+    }
+    if (source === undefined) {
+      const envelope = await this.#fromStore(hash, "the anchored envelope", refuse);
+      if (!isStreamEnvelope(envelope)) {
+        return {
+          info: async () => inspectEnvelope(envelope),
+          release: async (key) => addReader(envelope, this.#privateKey, key),
+          close: async () => undefined,
+        };
+      }
+      source = { ...bytesSource(envelope), close: async () => undefined };
+    }
+    const s = source;
+    return {
+      info: () => inspectEnvelopeStream(s),
+      release: (key) =>
+        releaseStreamKey(s, this.#privateKey, key, { expectedContentId: hash }, jsStreamSuite),
+      close: () => s.close(),
+    };
   }
 
   #view<T>(functionName: string, promise: Promise<T>): Promise<T> {

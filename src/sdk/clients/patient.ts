@@ -5,23 +5,35 @@
  */
 import { getAddress } from "ethers";
 import type { Hex } from "../../crypto/bytes.js";
-import { inspectEnvelope } from "../../crypto/envelope.js";
 import { normalizeContentHash, type ContentHash } from "../../crypto/hash.js";
 import {
   categoryMask,
   purposeMask,
   RecordStatus,
+  Role,
   type Category,
   type Purpose,
 } from "../constants.js";
 import type { ConsentInfo, OnChainRecord, SentTransaction } from "./base.js";
 import { signerAddress } from "./base.js";
 import { NotYourRecordError } from "./errors.js";
+import { InvalidFieldError } from "../errors.js";
+import type { CallOptions } from "../transport.js";
+import {
+  addressSchema,
+  callOptionsSchema,
+  categorySchema,
+  consentTermsSchema,
+  parseArg,
+  parseArgs,
+  recordIdSchema,
+} from "../validate.js";
 import {
   RecordClient,
   type AnchoredRecord,
   type BulkFailure,
   type DecryptedRecord,
+  type DecryptedRecordStream,
   type ProgressCallback,
   type RecordClientOptions,
   type RotatedRecord,
@@ -42,7 +54,7 @@ export interface PatientRecord extends OnChainRecord {
 }
 
 /** Options of {@link PatientClient.listRecords}. */
-export interface ListRecordsOptions {
+export interface ListRecordsOptions extends CallOptions {
   /** Only current versions (default false: every version, oldest first). */
   readonly currentOnly?: boolean;
   /** Only this category. */
@@ -88,7 +100,11 @@ export class PatientClient extends RecordClient {
 
   /** The patient's record versions, from `RecordAnchored` events, with their status from `recordOf`. */
   async listRecords(options: ListRecordsOptions = {}): Promise<PatientRecord[]> {
-    const logs = await this.events(this.ledger.filters.RecordAnchored(undefined, this.address));
+    if (options.category !== undefined) {
+      parseArg("listRecords", "options.category", categorySchema, options.category);
+    }
+    const d = this.deadline(options);
+    const logs = await this.events(this.ledger.filters.RecordAnchored(undefined, this.address), d);
     // A version another one amends is not the latest, even when it stays current on chain (the patient's
     // own version of a clinician's record is linked to it without superseding it).
     const amended = new Set(logs.map((log) => log.args.supersedes.toLowerCase()));
@@ -96,7 +112,7 @@ export class PatientClient extends RecordClient {
     for (const log of logs) {
       if (options.category !== undefined && Number(log.args.category) !== options.category)
         continue;
-      const record = await this.record(log.args.recordId);
+      const record = await this.record(log.args.recordId, { deadline: d });
       if (
         options.currentOnly === true &&
         (record.status !== RecordStatus.Current || amended.has(record.recordId))
@@ -112,7 +128,13 @@ export class PatientClient extends RecordClient {
    * transaction: the audit trail records others' access to a patient's data.
    */
   async openRecord(recordId: string): Promise<DecryptedRecord> {
-    return this.decryptRecord(await this.ownRecord(recordId));
+    const id = parseArg("openRecord", "recordId", recordIdSchema, recordId);
+    return this.decryptRecord(await this.ownRecord(id));
+  }
+
+  /** {@link openRecord} as a stream, verified segment by segment as it is read (no transaction). */
+  async openRecordStream(recordId: string): Promise<DecryptedRecordStream> {
+    return this.decryptRecordStream(await this.ownRecord(recordId));
   }
 
   /** The patient's live grants (unexpired), from `ConsentGranted` events and `consentOf`. */
@@ -132,11 +154,48 @@ export class PatientClient extends RecordClient {
    * Grant (or replace the grant of) `grantee`. The grant lets the grantee open records on chain; to
    * decrypt records anchored before it, share them ({@link shareRecord}, {@link shareAllowedRecords}).
    */
-  grantConsent(grantee: string, terms: ConsentTerms): Promise<SentTransaction> {
-    const categories = categoryMask(...terms.categories);
-    const purposes = purposeMask(...terms.purposes);
-    return this.send("grantConsent", () =>
-      this.ledger.grantConsent(grantee, categories, purposes, terms.expiresAt),
+  async grantConsent(
+    grantee: string,
+    terms: ConsentTerms,
+    options: CallOptions = {},
+  ): Promise<SentTransaction> {
+    const args = parseArgs("grantConsent", {
+      grantee: [addressSchema, grantee],
+      terms: [consentTermsSchema, terms],
+      options: [callOptionsSchema, options],
+    });
+    const d = this.deadline(options);
+    const member = await this.member(args.grantee, { deadline: d });
+    if (member.role === Role.None) {
+      throw new InvalidFieldError(
+        "grantConsent",
+        "grantee",
+        `${args.grantee} is not a CareLedger member: a grant to it would open nothing`,
+      );
+    }
+    const categories = categoryMask(...args.terms.categories);
+    const purposes = purposeMask(...args.terms.purposes);
+    const expiresAt = args.terms.expiresAt;
+    // Idempotent: when exactly this grant is in effect (a retry after a lost reply), return the
+    // transaction that made it instead of sending another.
+    const now = await this.consent(this.address, args.grantee, { deadline: d });
+    if (now.categories === categories && now.purposes === purposes && now.expiresAt === expiresAt) {
+      const logs = await this.events(
+        this.ledger.filters.ConsentGranted(this.address, args.grantee),
+        d,
+      );
+      const last = logs[logs.length - 1];
+      const landed =
+        last === undefined
+          ? undefined
+          : await this.landedTransaction("grantConsent", last.transactionHash, d);
+      if (landed !== undefined) return landed;
+    }
+    return this.send(
+      "grantConsent",
+      () =>
+        this.ledger.grantConsent.populateTransaction(args.grantee, categories, purposes, expiresAt),
+      d,
     );
   }
 
@@ -144,8 +203,16 @@ export class PatientClient extends RecordClient {
    * Revoke `grantee`'s consent (effective in the same block). Records the grantee could decrypt stay
    * decryptable with keys it may have cached: use {@link revokeAndRotate} to re-key them.
    */
-  revokeConsent(grantee: string): Promise<SentTransaction> {
-    return this.send("revokeConsent", () => this.ledger.revokeConsent(grantee));
+  async revokeConsent(grantee: string, options: CallOptions = {}): Promise<SentTransaction> {
+    const args = parseArgs("revokeConsent", {
+      grantee: [addressSchema, grantee],
+      options: [callOptionsSchema, options],
+    });
+    return this.send(
+      "revokeConsent",
+      () => this.ledger.revokeConsent.populateTransaction(args.grantee),
+      this.deadline(options),
+    );
   }
 
   /**
@@ -153,7 +220,11 @@ export class PatientClient extends RecordClient {
    * (no re-encryption) and anchor the new envelope with `amendRecord`. Returns the new version.
    */
   async shareRecord(recordId: string, grantee: string): Promise<AnchoredRecord> {
-    return this.addReaderVerified(await this.ownRecord(recordId), grantee);
+    const args = parseArgs("shareRecord", {
+      recordId: [recordIdSchema, recordId],
+      grantee: [addressSchema, grantee],
+    });
+    return this.addReaderVerified(await this.ownRecord(args.recordId), args.grantee);
   }
 
   /**
@@ -161,7 +232,7 @@ export class PatientClient extends RecordClient {
    * key of yet.
    */
   async shareAllowedRecords(grantee: string, options: BulkOptions = {}): Promise<ShareResult> {
-    const who = getAddress(grantee);
+    const who = parseArg("shareAllowedRecords", "grantee", addressSchema, grantee);
     const granteeKey = await this.encryptionKeyOf(who);
     const records = await this.listRecords({ currentOnly: true });
     const allowed = new Map<Category, boolean>();
@@ -176,7 +247,7 @@ export class PatientClient extends RecordClient {
             (await this.liveGrantees(this.address, record.category)).includes(who),
           );
         }
-        const readers = inspectEnvelope(await this.fetchEnvelope(record)).readers;
+        const readers = await this.envelopeReaders(record);
         if (allowed.get(record.category) !== true || readers.includes(granteeKey)) {
           skipped.push(record.recordId);
         } else {
@@ -195,7 +266,8 @@ export class PatientClient extends RecordClient {
    * grantees allowed its category now (see `readersFor`), anchored as a new version.
    */
   async rotateRecord(recordId: string): Promise<RotatedRecord> {
-    return this.rotateVerified(await this.ownRecord(recordId));
+    const id = parseArg("rotateRecord", "recordId", recordIdSchema, recordId);
+    return this.rotateVerified(await this.ownRecord(id));
   }
 
   /**
@@ -211,7 +283,7 @@ export class PatientClient extends RecordClient {
     grantee: string,
     options: BulkOptions = {},
   ): Promise<RevokeAndRotateResult> {
-    const who = getAddress(grantee);
+    const who = parseArg("revokeAndRotate", "grantee", addressSchema, grantee);
     const grant = await this.consent(this.address, who);
     const revocation = grant.expiresAt === 0 ? undefined : await this.revokeConsent(who);
     const granteeKeys = await this.keysPublishedBy(who);
@@ -221,7 +293,7 @@ export class PatientClient extends RecordClient {
     const failed: BulkFailure[] = [];
     for (const [i, record] of records.entries()) {
       try {
-        const readers = inspectEnvelope(await this.fetchEnvelope(record)).readers;
+        const readers = await this.envelopeReaders(record);
         if (readers.some((k) => granteeKeys.includes(k))) {
           rotated.push(await this.rotateVerified(record));
         } else {
@@ -237,7 +309,7 @@ export class PatientClient extends RecordClient {
 
   /** Every X25519 key `account` published (onboarding and rotations), oldest first. */
   async keysPublishedBy(account: string): Promise<Hex[]> {
-    const who = getAddress(account);
+    const who = parseArg("keysPublishedBy", "account", addressSchema, account);
     const [onboarded, rotated] = await Promise.all([
       this.events(this.ledger.filters.MemberOnboarded(who)),
       this.events(this.ledger.filters.EncryptionKeyRotated(who)),
