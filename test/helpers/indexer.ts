@@ -253,7 +253,7 @@ export interface IndexerOptions {
   readonly schema?: string;
   readonly pollMs?: number;
   /**
-   * Slow the backfill down (2 blocks per eth_getLogs, 25 requests/s) so that a test can stop it half way on a
+   * Slow the backfill down (1 block per eth_getLogs, 8 requests/s) so that a test can stop it half way on a
    * machine of any speed.
    */
   readonly throttle?: boolean;
@@ -275,8 +275,8 @@ export async function startIndexer(options: IndexerOptions): Promise<RunningInde
   };
   if (options.pgliteDir !== undefined) env.PONDER_PGLITE_DIR = options.pgliteDir;
   if (options.throttle === true) {
-    env.CARELEDGER_GETLOGS_BLOCK_RANGE = "2";
-    env.CARELEDGER_RPC_MAX_RPS = "25";
+    env.CARELEDGER_GETLOGS_BLOCK_RANGE = "1";
+    env.CARELEDGER_RPC_MAX_RPS = "8";
   }
   const child: ChildProcess = spawn(
     process.execPath,
@@ -459,7 +459,7 @@ export async function interruptBackfill(
   while (Date.now() - started < 120_000 && !indexer.exited()) {
     const output = indexer.output();
     if (output.includes("Completed backfill indexing")) break;
-    if (/"progress":"(?!0\.0%)[0-9.]+%"/.test(output)) {
+    if (/"progress":"(?!100(?:\.0)?%)[0-9.]+%"/.test(output)) {
       await indexer.stop(signal);
       return true;
     }
