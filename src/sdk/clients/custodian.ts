@@ -15,7 +15,7 @@
 import { equalBytes } from "@noble/ciphers/utils.js";
 import type { Provider, TransactionReceipt } from "ethers";
 import { getAddress, isHexString } from "ethers";
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { CareLedger } from "../../../typechain-types/index.js";
 import { careLedgerAt } from "../contract.js";
 import { CareLedgerError, IntegrityError, NotFoundError } from "../../errors.js";
@@ -114,28 +114,26 @@ export interface ReleaseLogEntry {
   readonly releasedEnvelopeHash: ContentHash;
 }
 
-const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/);
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
-const unixTime = z.number().int().nonnegative();
+const hex32 = z.string().check(z.regex(/^0x[0-9a-f]{64}$/));
+const address = z.string().check(z.regex(/^0x[0-9a-fA-F]{40}$/));
+const unixTime = z.number().check(z.int(), z.nonnegative());
 
 /** Schema of a {@link ReleaseLogEntry}, for logs read back from storage. */
-export const releaseLogEntrySchema = z
-  .object({
-    recordId: hex32,
-    patient: address,
-    category: z.number().int().min(0).max(8),
-    responder: address,
-    responderPublicKey: hex32,
-    incidentId: z.string().regex(/^[1-9][0-9]*$/),
-    openTxHash: hex32,
-    openBlockNumber: unixTime,
-    openedAt: unixTime,
-    windowExpiresAt: unixTime,
-    chainTime: unixTime,
-    releasedAt: z.iso.datetime(),
-    releasedEnvelopeHash: hex32,
-  })
-  .strict();
+export const releaseLogEntrySchema = z.strictObject({
+  recordId: hex32,
+  patient: address,
+  category: z.number().check(z.int(), z.minimum(0), z.maximum(8)),
+  responder: address,
+  responderPublicKey: hex32,
+  incidentId: z.string().check(z.regex(/^[1-9][0-9]*$/)),
+  openTxHash: hex32,
+  openBlockNumber: unixTime,
+  openedAt: unixTime,
+  windowExpiresAt: unixTime,
+  chainTime: unixTime,
+  releasedAt: z.iso.datetime(),
+  releasedEnvelopeHash: hex32,
+});
 
 /**
  * Where the custodian records its releases, append-only, one entry per audited open. A release is handed
