@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (through bench/cli.ts) or `npx hardhat run bench/index.ts`: gas per operation, flat as
- * the chain grows, batch gas, throughput against a real node, the floor and the targets of issue 6.
+ * the chain grows, batch gas, throughput against a real node, the floor and the benchmark targets.
  *
  * `hardhat run` passes no script arguments, so options come from the environment (bench/cli.ts maps
  * its flags onto them):

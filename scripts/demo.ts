@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: the CareLedger scenario of issue 2 on Hardhat's in-process network.
+ * `npm run demo`: the CareLedger demo scenario on Hardhat's in-process network.
  * Exits 1, with the reason, if any step does not go as the scenario says.
  */
 import { network } from "hardhat";

@@ -12,7 +12,7 @@ import { OPERATIONS, type OpGas, type OpId, specOf } from "./ops.js";
 import { gasText, percentText, renderTable } from "./table.js";
 import type { NodeThroughput } from "./throughput.js";
 
-/** Targets of issue 6 (gas; views in execution gas). */
+/** The benchmark targets (gas; views in execution gas). */
 export const TARGETS: readonly { readonly id: OpId; readonly max: number }[] = [
   { id: "grant", max: 55_000 },
   { id: "grantWithSigLater", max: 70_000 },
@@ -326,7 +326,7 @@ export function renderReport(r: BenchReport, verbose: boolean): string {
 
   out.push(
     renderTable(
-      "5. Targets (issue 6)",
+      "5. Targets",
       [
         { header: "operation" },
         { header: "target" },
