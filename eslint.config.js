@@ -1,0 +1,41 @@
+// ESLint over the TypeScript library, tests, tasks, scripts and bench: typescript-eslint's type-aware
+// recommended rules (https://typescript-eslint.io/getting-started/typed-linting).
+import eslint from "@eslint/js";
+import { defineConfig } from "eslint/config";
+import tseslint from "typescript-eslint";
+
+export default defineConfig(
+  {
+    ignores: [
+      "node_modules/**",
+      "dist/**",
+      "artifacts/**",
+      "artifacts-evm/**",
+      "cache/**",
+      "coverage/**",
+      "typechain-types/**",
+      "ignition/deployments/**",
+      "indexer/**",
+      "bench-results/**",
+      "**/*.js",
+      "**/*.cjs",
+      "**/*.mjs",
+    ],
+  },
+  eslint.configs.recommended,
+  tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {
+        projectService: true,
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
+    },
+  },
+);
