@@ -110,6 +110,10 @@ class TimedStore implements StreamingBlobStore {
     }
   }
 
+  delete(hash: string): Promise<void> {
+    return this.inner.delete(hash);
+  }
+
   async put(bytes: Uint8Array): Promise<`0x${string}`> {
     const t0 = performance.now();
     try {

@@ -218,6 +218,9 @@ class CountingStore implements BlobStore {
   has(hash: string): Promise<boolean> {
     return this.inner.has(hash);
   }
+  delete(hash: string): Promise<void> {
+    return this.inner.delete(hash);
+  }
 }
 
 /**

@@ -852,6 +852,20 @@ export class RecordErasedError extends ContractRevertError<ErasedReason> {
   constructor(details: RevertDetails<ErasedReason>) {
     super(details, "RECORD_ERASED");
   }
+
+  /**
+   * The error the SDK throws when it sees an erased record before any transaction (a patient's read needs
+   * none): the same as the contract's `RecordIsErased(recordId)`, with its revert data.
+   */
+  static of(recordId: string, functionName: string): RecordErasedError {
+    return new RecordErasedError({
+      errorName: "RecordIsErased",
+      args: { recordId },
+      data: careLedgerInterface().encodeErrorResult("RecordIsErased", [recordId]),
+      functionName,
+      cause: undefined,
+    });
+  }
 }
 
 /**

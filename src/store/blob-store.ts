@@ -17,6 +17,9 @@ import { jsStreamSuite } from "../crypto/stream-js.js";
  *   absent, `IntegrityError` when the stored bytes do not hash to `hash`. Tampered data is never
  *   returned.
  * - `has(hash)` reports presence only; it does not verify content (a later `get` does).
+ * - `delete(hash)` destroys the blob stored under `hash` and everything the store keeps about it (an
+ *   anchor-journal entry); it resolves once the blob is gone for good, and deleting an absent blob is a
+ *   no-op, so an erasure can be retried. Used to crypto-shred an erased record's envelope.
  * - Hashes are accepted in any hex case and returned in lower case; a malformed hash is an
  *   `InvalidArgumentError`.
  *
@@ -36,6 +39,8 @@ export interface BlobStore {
   get(hash: string): Promise<Uint8Array>;
   /** Whether a blob is stored under `hash` (presence only, not verified). */
   has(hash: string): Promise<boolean>;
+  /** Destroy the blob stored under `hash` and any journal entry of it; a no-op when absent. */
+  delete(hash: string): Promise<void>;
 }
 
 /**
@@ -89,6 +94,9 @@ export function withVerification(inner: BlobStore): BlobStore {
     },
     has(hash: string): Promise<boolean> {
       return inner.has(normalizeContentHash(hash));
+    },
+    delete(hash: string): Promise<void> {
+      return inner.delete(normalizeContentHash(hash));
     },
   };
 }

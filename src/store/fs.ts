@@ -200,6 +200,23 @@ export class FsBlobStore implements BlobStore, StreamingBlobStore, AnchorJournal
     });
   }
 
+  /**
+   * Destroy the blob `hash` (a `put` or a streamed `putStream` file) and its anchor-journal entry. The
+   * file is overwritten with zeros and synced before it is unlinked and the directory synced, so a crash
+   * leaves either the zeroed file or nothing, never a readable envelope. Overwriting in place cannot reach
+   * copies a copy-on-write file system, a snapshot or a wear-levelled SSD keeps elsewhere: there the data
+   * key is what crypto-shredding destroys. Deleting an absent blob is a no-op.
+   */
+  async delete(hash: string): Promise<void> {
+    const key = normalizeContentHash(hash);
+    const path = this.pathFor(key);
+    await storageFault("erase a blob", path, async () => {
+      await fsp.rm(this.#journalPath(key), { force: true });
+      await shred(path, this.#fsync);
+      if (this.#fsync) await fsyncDirectory(dirname(path)).catch(() => undefined);
+    });
+  }
+
   /** @inheritdoc */
   async deleteUnanchored(hash: string): Promise<void> {
     const key = normalizeContentHash(hash);
@@ -322,6 +339,29 @@ async function removeIfStale(path: string, cutoff: number): Promise<number> {
   if (stat === undefined || stat.mtimeMs > cutoff) return 0;
   await fsp.rm(path, { force: true });
   return 1;
+}
+
+/** Overwrite the file at `path` with zeros (synced when `sync`), then unlink it; a no-op when absent. */
+async function shred(path: string, sync: boolean): Promise<void> {
+  let handle: fsp.FileHandle;
+  try {
+    await fsp.chmod(path, 0o600); // blobs are 0400
+    handle = await fsp.open(path, "r+");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
+  }
+  try {
+    const { size } = await handle.stat();
+    const zeros = new Uint8Array(Math.min(size, 1 << 20));
+    for (let at = 0; at < size; at += zeros.length) {
+      await handle.write(zeros, 0, Math.min(zeros.length, size - at), at);
+    }
+    if (sync) await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  await fsp.rm(path, { force: true });
 }
 
 async function readIfPresent(path: string): Promise<Uint8Array | undefined> {

@@ -59,6 +59,15 @@ export class MemoryBlobStore implements BlobStore, StreamingBlobStore, AnchorJou
   }
 
   /** @inheritdoc */
+  async delete(hash: string): Promise<void> {
+    const key = normalizeContentHash(hash);
+    const bytes = this.#blobs.get(key);
+    bytes?.fill(0); // no other reference: `put` stored a copy, `get` hands out copies
+    this.#blobs.delete(key);
+    this.#unanchored.delete(key);
+  }
+
+  /** @inheritdoc */
   async putUnanchored(bytes: Uint8Array, intent: AnchorIntent): Promise<ContentHash> {
     const hash = contentIdOf(bytes, this.#suite);
     this.#note(hash, intent);

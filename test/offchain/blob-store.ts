@@ -257,6 +257,7 @@ describe("offchain / blob store", function () {
         put: (b) => honest.put(b),
         has: (h) => honest.has(h),
         get: async () => enc("not what you asked for"),
+        delete: (h) => honest.delete(h),
       };
       const store = withVerification(lying);
       const hash = await store.put(enc("real"));
@@ -269,6 +270,7 @@ describe("offchain / blob store", function () {
         put: async () => keccak256(enc("other")) as ContentHash,
         has: async () => false,
         get: async () => new Uint8Array(0),
+        delete: async () => undefined,
       };
       expect(await rejection(withVerification(wrongHash).put(enc("x")))).to.be.instanceOf(
         IntegrityError,

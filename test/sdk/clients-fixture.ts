@@ -179,6 +179,10 @@ export class SpyStore implements BlobStore {
     return Uint8Array.from(bytes);
   }
 
+  async delete(hash: string): Promise<void> {
+    this.drop(hash);
+  }
+
   /** Forget a blob. */
   drop(hash: string): void {
     this.#blobs.delete(hash.toLowerCase());

@@ -31,10 +31,11 @@ import { isStreamEnvelope } from "../../crypto/stream-format.js";
 import { bytesSource, inspectEnvelopeStream, releaseStreamKey } from "../../crypto/stream.js";
 import { jsStreamSuite } from "../../crypto/stream-js.js";
 import type { AuditEntry, RecordOpenedEvent } from "../audit.js";
-import { AccessPath, accessPathLabel, type Category } from "../constants.js";
+import { AccessPath, accessPathLabel, RecordStatus, type Category } from "../constants.js";
 import { withDecodedErrors } from "../errors.js";
 import {
   KeyReleaseRefusedError,
+  RecordNotErasedError,
   ReleasedCopyMismatchError,
   type KeyReleaseRefusalReason,
 } from "./errors.js";
@@ -286,6 +287,34 @@ export class EmergencyKeyCustodian implements KeyReleaseService {
   /** Every release logged so far, oldest first. */
   releases(): Promise<ReleaseLogEntry[]> {
     return this.#log.entries();
+  }
+
+  /**
+   * Destroy the custodian's copies of erased record version `recordId`: the anchored envelope (which holds
+   * the data key wrapped for the custodian) and every copy it released for it, from its store. Only once
+   * the chain says the record is erased, so no one makes the custodian drop an emergency key without an
+   * audited `RecordErased`. The release log keeps its entries: hashes, addresses and public keys, no key
+   * material. Serialised with releases; deleting what is already gone is a no-op, so it can be retried.
+   *
+   * @returns the content hashes deleted (the anchored envelope first, then the released copies)
+   * @throws RecordNotErasedError when the record's status on chain is not `Erased`.
+   */
+  erase(recordId: string): Promise<ContentHash[]> {
+    const run = this.#queue.then(() => this.#erase(normalizeContentHash(recordId)));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #erase(recordId: ContentHash): Promise<ContentHash[]> {
+    const [record] = await this.#view("recordOf", this.ledger.recordOf(recordId));
+    if (Number(record.status) !== RecordStatus.Erased) throw new RecordNotErasedError(recordId);
+    const anchored = await anchoredContentHash(this.ledger, recordId);
+    const released = (await this.#log.entries())
+      .filter((e) => e.recordId === recordId)
+      .map((e) => e.releasedEnvelopeHash);
+    const hashes = [...(anchored === undefined ? [] : [anchored]), ...released];
+    for (const hash of hashes) await this.#store.delete(hash);
+    return hashes;
   }
 
   async #release(raw: KeyReleaseRequest): Promise<KeyRelease> {

@@ -34,6 +34,24 @@ export class MissingEncryptionKeyError extends NotFoundError {
   }
 }
 
+/**
+ * A copy of a record's key or envelope held on someone else's behalf (the emergency key custodian) is
+ * destroyed only once the chain says the record was erased (`RecordErased`, audited), and it does not yet.
+ */
+export class RecordNotErasedError extends CareLedgerError {
+  override readonly name: string = "RecordNotErasedError";
+
+  readonly recordId: string;
+
+  constructor(recordId: string) {
+    super(
+      `record ${recordId} is not erased on chain: its copies are destroyed only after eraseRecord`,
+      "RECORD_NOT_ERASED",
+    );
+    this.recordId = recordId;
+  }
+}
+
 /** A transaction was mined but did not succeed, or produced no receipt, and carried no revert data. */
 export class TransactionFailedError extends CareLedgerError {
   override readonly name: string = "TransactionFailedError";

@@ -33,7 +33,7 @@ import {
   type AnchorJournal,
   type UnanchoredBlob,
 } from "../../store/journal.js";
-import { ContractRevertError, InvalidFieldError } from "../errors.js";
+import { ContractRevertError, InvalidFieldError, RecordErasedError } from "../errors.js";
 import type { CallOptions, Deadline } from "../transport.js";
 import { addressSchema, categorySchema, parseArgs } from "../validate.js";
 import type { BlobSource, StreamingBlobStore } from "../../store/stream.js";
@@ -231,6 +231,34 @@ export interface BulkFailure {
 
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * Someone holding a copy of a record's envelope or key on another's behalf, who destroys it only once
+ * the chain records the erasure: the emergency key custodian (`EmergencyKeyCustodian.erase`), a blob
+ * gateway.
+ */
+export interface ErasureFollower {
+  erase(recordId: string): Promise<unknown>;
+}
+
+/** Options of {@link RecordClient.eraseRecord}. */
+export interface EraseOptions extends CallOptions {
+  /** Other stores holding a copy of the envelope (replicas, caches): each deletes it before the transaction. */
+  readonly stores?: readonly BlobStore[];
+  /** Holders that destroy their copies after the `eraseRecord` transaction (e.g. the emergency key custodian). */
+  readonly followers?: readonly ErasureFollower[];
+}
+
+/** A record version erased by {@link RecordClient.eraseRecord}. */
+export interface ErasedRecord {
+  readonly recordId: ContentHash;
+  /** The envelope's content hash, deleted from every store given. */
+  readonly contentHash: ContentHash;
+  readonly patient: string;
+  readonly category: Category;
+  /** The `eraseRecord` transaction; `undefined` when the chain already held the erasure (a retry). */
+  readonly transaction: SentTransaction | undefined;
+}
+
 /** Base class of the clients that read and write encrypted records. */
 export abstract class RecordClient extends LedgerClient {
   readonly store: BlobStore;
@@ -268,6 +296,54 @@ export abstract class RecordClient extends LedgerClient {
     const record = await this.findRecord(recordId, options);
     if (record === undefined) throw new RecordNotAnchoredError(normalizeContentHash(recordId));
     return record;
+  }
+
+  /**
+   * Erase record version `recordId` by crypto-shredding: destroy every copy of its envelope (which holds
+   * the data key wrapped for each reader) this client can reach, then record the erasure on chain
+   * (`eraseRecord`: status `Erased`, an audited `RecordErased`), then have the `followers` destroy theirs.
+   * Every later open is refused with {@link RecordErasedError}. Order, so that a crash leaves no readable
+   * copy and a retry completes:
+   * 1. `eraseRecord` is simulated: a refusal (role policy, consent, pause) throws its decoded reason and
+   *    destroys nothing;
+   * 2. the envelope is deleted from this client's store, its anchor-journal entry, and `options.stores`
+   *    (each delete is a no-op when absent);
+   * 3. the `eraseRecord` transaction is sent (skipped when the chain already says `Erased`);
+   * 4. each follower (the emergency key custodian, which drops the envelope and every copy it released)
+   *    destroys its copies; they act only once the chain says `Erased`.
+   * A crash after 2 leaves the envelope gone and the chain unchanged; a crash after 3, only copies held
+   * by followers, which release nothing for an erased record (no audited open of it can happen). Calling
+   * again finishes the job. Copies outside the system (an export, a reader's cache) are out of reach.
+   */
+  async eraseRecord(recordId: string, options: EraseOptions = {}): Promise<ErasedRecord> {
+    const d = this.deadline(options);
+    const record = await this.record(recordId, { deadline: d });
+    const { recordId: id, contentHash: hash } = record;
+    const recorded = record.status === RecordStatus.Erased;
+    if (!recorded) await this.view("eraseRecord", this.ledger.eraseRecord.staticCall(id), d);
+    await this.#journal.deleteUnanchored(hash);
+    for (const store of [this.store, ...(options.stores ?? [])]) await store.delete(hash);
+    let transaction: SentTransaction | undefined;
+    if (!recorded) {
+      try {
+        transaction = await this.send(
+          "eraseRecord",
+          () => this.ledger.eraseRecord.populateTransaction(id),
+          d,
+        );
+      } catch (error) {
+        // Another erasure of the same record landed first: the chain holds it either way.
+        if (!(error instanceof ContractRevertError && error.is("RecordIsErased"))) throw error;
+      }
+    }
+    for (const follower of options.followers ?? []) await follower.erase(id);
+    return {
+      recordId: id,
+      contentHash: hash,
+      patient: record.patient,
+      category: record.category,
+      transaction,
+    };
   }
 
   /**
@@ -426,6 +502,8 @@ export abstract class RecordClient extends LedgerClient {
 
   /** Fetch, verify and decrypt `record` (no transaction: the caller has audited the access or is the patient). */
   protected async decryptRecord(record: OnChainRecord): Promise<DecryptedRecord> {
+    if (record.status === RecordStatus.Erased)
+      throw RecordErasedError.of(record.recordId, "openRecord");
     const streamed = await this.streamedSource(record);
     if (streamed === undefined)
       return this.decryptEnvelope(record, await this.fetchEnvelope(record));
@@ -1025,6 +1103,9 @@ export abstract class RecordClient extends LedgerClient {
    * one is fetched, hash-checked and decrypted whole, then given as one chunk.
    */
   protected async decryptRecordStream(record: OnChainRecord): Promise<DecryptedRecordStream> {
+    if (record.status === RecordStatus.Erased) {
+      throw RecordErasedError.of(record.recordId, "openRecordStream");
+    }
     const store = this.streamingStore();
     checkRecordBinding(record);
     const source = await store.openSource(record.contentHash);
