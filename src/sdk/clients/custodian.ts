@@ -206,7 +206,7 @@ interface AnchoredEnvelope {
   close(): Promise<void>;
 }
 
-/** What `#releaseFrom` needs of the checks already made. */
+/** What `#wrap` and `#logRelease` need of the checks already made. */
 interface ReleaseContext {
   readonly request: Request;
   readonly refuse: Refuse;
@@ -218,6 +218,12 @@ interface ReleaseContext {
   readonly openedAt: number;
   readonly windowExpiresAt: number;
   readonly now: number;
+}
+
+/** The released copy, stored under its hash, not yet logged. */
+interface WrappedCopy {
+  readonly released: Uint8Array;
+  readonly releasedEnvelopeHash: ContentHash;
 }
 
 /** The normalised request. */
@@ -317,6 +323,11 @@ export class EmergencyKeyCustodian implements KeyReleaseService {
     return hashes;
   }
 
+  /**
+   * One release, in three steps: {@link #check} what the chain says (the open, the window, the responder,
+   * the record), {@link #wrap} the anchored envelope's key for the responder and store the copy, then
+   * {@link #logRelease} it. A repeated request for a logged open gets the logged copy again.
+   */
   async #release(raw: KeyReleaseRequest): Promise<KeyRelease> {
     const request = parseRequest(raw);
     const refuse: Refuse = (reason, detail, cause) =>
@@ -326,37 +337,27 @@ export class EmergencyKeyCustodian implements KeyReleaseService {
     if (earlier !== undefined && earlier.responder === request.responder) {
       return this.#again(earlier, refuse);
     }
-    const receipt = await this.provider.getTransactionReceipt(request.openTxHash);
-    if (receipt === null) {
-      throw refuse("transaction-not-found", `no mined transaction ${request.openTxHash}`);
+    const { context, anchoredHash } = await this.#check(request, refuse);
+    const anchored = await this.#anchored(anchoredHash, refuse);
+    let wrapped: WrappedCopy;
+    try {
+      wrapped = await this.#wrap(anchored, context);
+    } finally {
+      await anchored.close();
     }
-    if (receipt.status !== 1) {
-      throw refuse(
-        "transaction-failed",
-        `transaction ${receipt.hash} failed (status ${receipt.status})`,
-      );
-    }
-    if (receipt.to === null || getAddress(receipt.to) !== this.ledgerAddress) {
-      throw refuse(
-        "wrong-contract",
-        `transaction ${receipt.hash} was sent to ${receipt.to ?? "no contract"}, not to the CareLedger at ${this.ledgerAddress}`,
-      );
-    }
-    const confirmations = await receipt.confirmations();
-    if (confirmations < this.#minConfirmations) {
-      throw refuse(
-        "not-confirmed",
-        `transaction ${receipt.hash} has ${confirmations} confirmations, ${this.#minConfirmations} needed`,
-      );
-    }
-    const open = this.#auditedOpen(receipt, request, refuse);
-    const openBlock = await this.provider.getBlock(receipt.blockNumber);
-    const latest = await this.provider.getBlock("latest");
-    if (openBlock === null || latest === null) {
-      throw refuse("transaction-not-found", `block ${receipt.blockNumber} is not available`);
-    }
-    const openedAt = openBlock.timestamp;
-    const now = latest.timestamp;
+    return this.#logRelease(context, wrapped);
+  }
+
+  /**
+   * The chain's checks of a request, in the order `release` documents: the open transaction, the audited
+   * break-glass open in it, the window that covered it, the responder, the anchored record. Returns what
+   * the release needs, and the content hash of the anchored envelope.
+   */
+  async #check(
+    request: Request,
+    refuse: Refuse,
+  ): Promise<{ readonly context: ReleaseContext; readonly anchoredHash: ContentHash }> {
+    const { receipt, open, openedAt, now } = await this.#checkOpenTransaction(request, refuse);
 
     // The window that covered the open: the responder's latest window on the patient, of an incident
     // of this patient and responder, declared at or before the open and ending after it.
@@ -411,9 +412,9 @@ export class EmergencyKeyCustodian implements KeyReleaseService {
     if (anchoredHash === undefined || recordIdOf(open.patient, anchoredHash) !== request.recordId) {
       throw refuse("record-not-anchored", `no anchored envelope of record ${request.recordId}`);
     }
-    const anchored = await this.#anchored(anchoredHash, refuse);
-    try {
-      return await this.#releaseFrom(anchored, {
+    return {
+      anchoredHash,
+      context: {
         request,
         refuse,
         patient: open.patient,
@@ -424,14 +425,57 @@ export class EmergencyKeyCustodian implements KeyReleaseService {
         openedAt,
         windowExpiresAt,
         now,
-      });
-    } finally {
-      await anchored.close();
-    }
+      },
+    };
   }
 
-  /** Check the anchored envelope, wrap its key for the responder, store the copy, log it. */
-  async #releaseFrom(anchored: AnchoredEnvelope, c: ReleaseContext): Promise<KeyRelease> {
+  /**
+   * The open transaction: mined, succeeded, sent to the CareLedger, confirmed, and holding the audited
+   * break-glass open of this record by this responder. Returns it with the block time of the open and now.
+   */
+  async #checkOpenTransaction(
+    request: Request,
+    refuse: Refuse,
+  ): Promise<{
+    readonly receipt: TransactionReceipt;
+    readonly open: { readonly patient: string };
+    readonly openedAt: number;
+    readonly now: number;
+  }> {
+    const receipt = await this.provider.getTransactionReceipt(request.openTxHash);
+    if (receipt === null) {
+      throw refuse("transaction-not-found", `no mined transaction ${request.openTxHash}`);
+    }
+    if (receipt.status !== 1) {
+      throw refuse(
+        "transaction-failed",
+        `transaction ${receipt.hash} failed (status ${receipt.status})`,
+      );
+    }
+    if (receipt.to === null || getAddress(receipt.to) !== this.ledgerAddress) {
+      throw refuse(
+        "wrong-contract",
+        `transaction ${receipt.hash} was sent to ${receipt.to ?? "no contract"}, not to the CareLedger at ${this.ledgerAddress}`,
+      );
+    }
+    const confirmations = await receipt.confirmations();
+    if (confirmations < this.#minConfirmations) {
+      throw refuse(
+        "not-confirmed",
+        `transaction ${receipt.hash} has ${confirmations} confirmations, ${this.#minConfirmations} needed`,
+      );
+    }
+    const open = this.#auditedOpen(receipt, request, refuse);
+    const openBlock = await this.provider.getBlock(receipt.blockNumber);
+    const latest = await this.provider.getBlock("latest");
+    if (openBlock === null || latest === null) {
+      throw refuse("transaction-not-found", `block ${receipt.blockNumber} is not available`);
+    }
+    return { receipt, open, openedAt: openBlock.timestamp, now: latest.timestamp };
+  }
+
+  /** Check the anchored envelope, wrap its key for the responder and store the copy. */
+  async #wrap(anchored: AnchoredEnvelope, c: ReleaseContext): Promise<WrappedCopy> {
     const { request, refuse, category, responderPublicKey } = c;
     let info: EnvelopeInfo;
     try {
@@ -469,6 +513,15 @@ export class EmergencyKeyCustodian implements KeyReleaseService {
     if (releasedEnvelopeHash !== contentHash(released)) {
       throw new IntegrityError(`the store addressed the released copy as ${releasedEnvelopeHash}`);
     }
+    return { released, releasedEnvelopeHash };
+  }
+
+  /** Log the release of the stored copy (durably), then hand it out. */
+  async #logRelease(
+    c: ReleaseContext,
+    { released, releasedEnvelopeHash }: WrappedCopy,
+  ): Promise<KeyRelease> {
+    const { request, category, responderPublicKey } = c;
     const logEntry: ReleaseLogEntry = {
       recordId: request.recordId,
       patient: c.patient,
