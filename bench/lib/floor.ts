@@ -165,6 +165,18 @@ export const FLOOR_TOUCHES: { readonly [K in OpId]: readonly Touch[] } = {
   openFirstEver: openTouches("create", "create"),
   openPatientFirst: openTouches("update", "create"),
   open: openTouches("update", "update"),
+  erase: [
+    paused,
+    update("records[recordId] (read patient, category; status → erased)"),
+    actorMember,
+    policy,
+    auditEntry,
+    update("auditHead (global)", 0),
+    fold("the global head"),
+    update("patientAuditHeads[patient]"),
+    fold("the patient's head"),
+    event("RecordErased"),
+  ],
   breakGlass: [
     actorMember,
     policy,

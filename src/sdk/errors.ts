@@ -167,6 +167,8 @@ export interface ContractErrorArgs {
   PatientCannotChangeAuthoredRecord: { readonly recordId: string; readonly authorId: number };
   RecordNotFound: { readonly recordId: string };
   RecordNotCurrent: { readonly recordId: string; readonly status: RecordStatus };
+  RecordIsErased: { readonly recordId: string };
+  ErasureNotPermitted: { readonly actor: string; readonly role: Role; readonly category: Category };
 }
 
 /** Name of a custom error of the CareLedger contract. */
@@ -181,6 +183,7 @@ export type ContractErrorKind =
   | "state-conflict"
   | "invalid-signature"
   | "paused"
+  | "erased"
   | "other";
 
 /** Record access refusals: {@link AccessDeniedError}. */
@@ -210,7 +213,8 @@ export type NotAuthorizedReason =
   | "DelegateScopeExceeded"
   | "RegistrarSelfService"
   | "BreakGlassWarmupPending"
-  | "PatientCannotChangeAuthoredRecord";
+  | "PatientCannotChangeAuthoredRecord"
+  | "ErasureNotPermitted";
 
 /** Something looked up on chain does not exist: {@link NotFoundOnChainError}. */
 export type NotFoundReason =
@@ -223,6 +227,9 @@ export type NotFoundReason =
 
 /** The incident pause blocks the call: {@link PausedError}. */
 export type PausedReason = "EnforcedPause";
+
+/** The record was erased (crypto-shredded): {@link RecordErasedError}. */
+export type ErasedReason = "RecordIsErased";
 
 /** The current state does not allow the change: {@link StateConflictError}. */
 export type StateConflictReason =
@@ -270,6 +277,7 @@ export type InvalidArgumentReason = Exclude<
   | StateConflictReason
   | InvalidSignatureReason
   | OtherRevertReason
+  | ErasedReason
 >;
 
 /** Extra facts that make a message more precise. */
@@ -683,6 +691,17 @@ export const CONTRACT_ERRORS: ErrorSpecs = {
     message: ({ recordId, status }) =>
       `record ${a(recordId)} is ${recordStatusLabel(status)}, not the current version`,
   },
+  RecordIsErased: {
+    kind: "erased",
+    message: ({ recordId }) =>
+      `record ${a(recordId)} was erased: its content was destroyed and nothing can open it`,
+  },
+  ErasureNotPermitted: {
+    kind: "not-authorized",
+    message: ({ actor, role, category }) =>
+      `the role policy of ${roleLabel(role)} does not let ${a(actor)} erase ${categoryLabel(category)} ` +
+      "records: retention rules keep them",
+  },
 };
 
 /** Whether `name` is a custom error of the CareLedger contract. */
@@ -826,6 +845,15 @@ export class PausedError extends ContractRevertError<PausedReason> {
   }
 }
 
+/** The record was erased (crypto-shredded): every copy of its key and envelope is gone, nothing opens it. */
+export class RecordErasedError extends ContractRevertError<ErasedReason> {
+  override readonly name: string = "RecordErasedError";
+
+  constructor(details: RevertDetails<ErasedReason>) {
+    super(details, "RECORD_ERASED");
+  }
+}
+
 /**
  * A revert whose data is not a CareLedger custom error: a `require` string (`Error(string)`), a
  * `Panic(uint256)`, or an error of another contract.
@@ -945,6 +973,7 @@ const CLASS_OF_KIND: { readonly [K in ContractErrorKind]: RevertClass } = {
   "state-conflict": StateConflictError as unknown as RevertClass,
   "invalid-signature": InvalidSignatureError as unknown as RevertClass,
   paused: PausedError as unknown as RevertClass,
+  erased: RecordErasedError as unknown as RevertClass,
   other: ContractRevertError,
 };
 
