@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { keccak256, randomBytes } from "ethers";
 import { network } from "hardhat";
-import type { DemoRecord, SealRecord } from "../../src/demo/scenario.js";
-import { DemoExpectationError, expectAccessDenied, runDemo } from "../../src/demo/scenario.js";
+import type { DemoRecord, SealRecord } from "../../examples/demo/index.js";
+import { DemoExpectationError, expectAccessDenied, runDemo } from "../../examples/demo/index.js";
 import { deployCareLedger } from "../../src/sdk/deploy.js";
 import { AccessDeniedError } from "../../src/sdk/errors.js";
 import { CareLedger__factory } from "../../typechain-types/index.js";
