@@ -16,7 +16,7 @@ import { AdminClient } from "../../src/sdk/clients/admin.js";
 import { ClinicianClient } from "../../src/sdk/clients/clinician.js";
 import { PatientClient } from "../../src/sdk/clients/patient.js";
 import { Category, Purpose, Role } from "../../src/sdk/constants.js";
-import { deployCareLedger } from "../../src/sdk/deploy.js";
+import { deployCareLedgerWithSigner } from "../../src/sdk/deploy.js";
 import { MemoryBlobStore } from "../../src/store/index.js";
 import { renderTable } from "./table.js";
 import { percentile } from "./throughput.js";
@@ -99,7 +99,7 @@ export async function runSdkSoak(
       ) as unknown as Wallet;
     const [admin, registrar, doctorWallet, patientWallet] = [0, 1, 2, 3].map(wallet);
     if (!admin || !registrar || !doctorWallet || !patientWallet) throw new Error("no wallets");
-    const deployment = await deployCareLedger(admin, { registrar: registrar.address });
+    const deployment = await deployCareLedgerWithSigner(admin, { registrar: registrar.address });
     const ledger = deployment.contract;
     const fromBlock = deployment.deploymentBlock;
     const doctorKeys = generateMemberKeyPair();

@@ -24,7 +24,7 @@ import {
   categoryLabel,
   categoryMask,
   categoryMaskLabel,
-  deployCareLedger,
+  deployCareLedgerWithSigner,
   duration,
   isoTime,
   purposeMaskLabel,
@@ -144,7 +144,7 @@ async function now(provider: Provider | null): Promise<number> {
 export async function deployAct(cast: DemoCast): Promise<DemoDeployment> {
   const { run, addr } = cast;
   run.heading("1. Deploy");
-  const deployment = await deployCareLedger(cast.signer.admin, {
+  const deployment = await deployCareLedgerWithSigner(cast.signer.admin, {
     admin: addr.admin,
     adminTransferDelay: 2 * DAY,
     registrar: addr.registrar,

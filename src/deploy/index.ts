@@ -16,7 +16,7 @@ export {
   DEFAULT_ADMIN_TRANSFER_DELAY,
   DEFAULT_BREAK_GLASS_MAX_DURATION,
   DeploymentError,
-  deployCareLedger as deployCareLedgerWithSigner,
+  deployCareLedgerWithSigner,
   type CareLedgerDeployment,
   type DeployCareLedgerOptions,
 } from "../sdk/deploy.js";
