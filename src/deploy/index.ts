@@ -8,7 +8,7 @@ export * from "./deploy.js";
 export * from "./manifest.js";
 export * from "./jsonrpc.js";
 export * from "./networks.js";
-export * from "./node.js";
+export * from "./localnode.js";
 export * from "./parameters.js";
 export * from "./permissioning.js";
 export * from "./preflight.js";
