@@ -15,7 +15,7 @@
  *
  * Views are floored on execution only (no base, no calldata), like their measurement.
  *
- * Each operation lists the state it **must** touch to honour DESIGN.md and the interfaces (who may act,
+ * Each operation lists the state it **must** touch to honour the README's access rules and the interfaces (who may act,
  * pause, what is recorded). Where CareLedger deliberately touches more (e.g. member ids that let a record
  * fit one slot), that is noted on the entry and left out of the floor.
  */

@@ -33,7 +33,7 @@ import {
   type AnchorJournal,
   type UnanchoredBlob,
 } from "../../store/journal.js";
-import { ContractRevertError, InvalidFieldError, RecordErasedError } from "../errors.js";
+import { ContractRevertError, InvalidFieldError, recordErasedError } from "../errors.js";
 import type { CallOptions, Deadline } from "../transport.js";
 import { addressSchema, categorySchema, parseArgs } from "../validate.js";
 import type { BlobSource, StreamingBlobStore } from "../../store/stream.js";
@@ -503,7 +503,7 @@ export abstract class RecordClient extends LedgerClient {
   /** Fetch, verify and decrypt `record` (no transaction: the caller has audited the access or is the patient). */
   protected async decryptRecord(record: OnChainRecord): Promise<DecryptedRecord> {
     if (record.status === RecordStatus.Erased)
-      throw RecordErasedError.of(record.recordId, "openRecord");
+      throw recordErasedError(record.recordId, "openRecord");
     const streamed = await this.streamedSource(record);
     if (streamed === undefined)
       return this.decryptEnvelope(record, await this.fetchEnvelope(record));
@@ -1104,7 +1104,7 @@ export abstract class RecordClient extends LedgerClient {
    */
   protected async decryptRecordStream(record: OnChainRecord): Promise<DecryptedRecordStream> {
     if (record.status === RecordStatus.Erased) {
-      throw RecordErasedError.of(record.recordId, "openRecordStream");
+      throw recordErasedError(record.recordId, "openRecordStream");
     }
     const store = this.streamingStore();
     checkRecordBinding(record);
