@@ -1,6 +1,6 @@
 /**
  * Gas per operation: the one measurement shared by `npm run bench` and the regression guard
- * (test/bench/gas-regression.ts).
+ * (test/bench/gas-regression.test.ts).
  *
  * Transactions are measured by their receipt's `gasUsed` (21,000 + calldata + execution − refund).
  * Views (`hasAccess`, `canOpen`) are measured as **execution gas**: `eth_estimateGas` minus the 21,000

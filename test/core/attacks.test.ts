@@ -31,7 +31,11 @@ import {
   encryptionKeyFor,
   recordIdOf,
 } from "../helpers/fixtures.js";
-import { deploySignedConsentFixture, grantRequest, revokeRequest } from "../consent/fixtures.js";
+import {
+  deploySignedConsentFixture,
+  grantRequest,
+  revokeRequest,
+} from "../helpers/signed-consent.js";
 import { sendSignedConsent } from "../../src/consent/relay.js";
 
 const connection = await network.create();

@@ -16,8 +16,8 @@ import { buildForEvm, RUNTIME_SIZE_LIMIT } from "../../src/deploy/evm-build.js";
 import { readManifest } from "../../src/deploy/manifest.js";
 import { freePort } from "../../src/deploy/node.js";
 import { opcodesOf } from "../../src/deploy/preflight.js";
-import { startFakeBesu } from "./helpers/fake-besu.js";
-import { RpcErrorReply, startProxyRpc } from "./helpers/rpc-server.js";
+import { startFakeBesu } from "../helpers/deploy/fake-besu.js";
+import { RpcErrorReply, startProxyRpc } from "../helpers/deploy/rpc-server.js";
 import {
   deployArgs,
   emptyConfigHome,
@@ -26,13 +26,13 @@ import {
   keystoreSetScript,
   runHardhat,
   type CliResult,
-} from "./helpers/cli.js";
+} from "../helpers/deploy/cli.js";
 import {
   blockNumber as blockNumberOf,
   rpc,
   useDeployWorkspace,
   writeParameters,
-} from "./helpers/chain.js";
+} from "../helpers/deploy/chain.js";
 import { skipUnderCoverage } from "../helpers/coverage.js";
 
 const PUSH0 = 0x5f;

@@ -16,9 +16,9 @@ import { connectCareLedger, readManifest } from "../../src/deploy/manifest.js";
 import { parseAccountsAllowlist } from "../../src/deploy/permissioning.js";
 import { AdminClient } from "../../src/sdk/clients/admin.js";
 import { Role } from "../../src/sdk/constants.js";
-import { startFakeBesu, type FakeBesu } from "./helpers/fake-besu.js";
-import { PROJECT_ROOT, runHardhat, type CliResult } from "./helpers/cli.js";
-import { accountsOf, rpc, useDeployWorkspace, waitFor } from "./helpers/chain.js";
+import { startFakeBesu, type FakeBesu } from "../helpers/deploy/fake-besu.js";
+import { PROJECT_ROOT, runHardhat, type CliResult } from "../helpers/deploy/cli.js";
+import { accountsOf, rpc, useDeployWorkspace, waitFor } from "../helpers/deploy/chain.js";
 import { skipUnderCoverage } from "../helpers/coverage.js";
 
 /** The commands of the first `bash` block of section 8, comments dropped. */

@@ -20,7 +20,7 @@ import {
   type BlobStore,
 } from "../../src/store/index.js";
 import { tempFilesUnder, withTinyTmpfs } from "../helpers/tmpfs.js";
-import { rejection } from "./helpers.js";
+import { rejection } from "../helpers/rejection.js";
 
 const intent: AnchorIntent = {
   patient: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",

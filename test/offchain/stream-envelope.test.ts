@@ -35,7 +35,7 @@ import {
 } from "../../src/crypto/stream-format.js";
 import { IntegrityError, InvalidArgumentError, InvalidEnvelopeError } from "../../src/errors.js";
 import { patternBody, VECTOR_CASES } from "../helpers/stream-vectors.js";
-import { rejection } from "./helpers.js";
+import { rejection } from "../helpers/rejection.js";
 
 const PATIENT = "0x5c0ffee5c0ffee5c0ffee5c0ffee5c0ffee5c0ff";
 const IMAGING = 5;

@@ -25,7 +25,7 @@ import {
 } from "../../src/store/index.js";
 import { patternBody } from "../helpers/stream-vectors.js";
 import { tempFilesUnder, withTinyTmpfs } from "../helpers/tmpfs.js";
-import { rejection } from "./helpers.js";
+import { rejection } from "../helpers/rejection.js";
 
 const reader = generateMemberKeyPair();
 const PATIENT = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";

@@ -36,7 +36,7 @@ import {
   type FaultProxy,
 } from "../helpers/faulty-node.js";
 import { skipUnderCoverage } from "../helpers/coverage.js";
-import { rejection } from "../offchain/helpers.js";
+import { rejection } from "../helpers/rejection.js";
 
 const MNEMONIC = "test test test test test test test test test test test junk";
 const wallet = (i: number, provider: JsonRpcProvider): Wallet =>

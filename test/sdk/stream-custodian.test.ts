@@ -27,8 +27,8 @@ import { ReleasedCopyMismatchError } from "../../src/sdk/clients/errors.js";
 import { PatientClient } from "../../src/sdk/clients/patient.js";
 import { AccessPath, Category, Purpose } from "../../src/sdk/index.js";
 import { MemoryBlobStore } from "../../src/store/index.js";
-import { rejection } from "../offchain/helpers.js";
-import { deployClientsWorld, type ClientsWorld } from "./clients-fixture.js";
+import { rejection } from "../helpers/rejection.js";
+import { deployClientsWorld, type ClientsWorld } from "../helpers/clients.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;

@@ -5,7 +5,10 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { signedConsentDemoStep } from "../../src/consent/index.js";
-import { type SignedConsentFixture, deploySignedConsentFixture } from "./fixtures.js";
+import {
+  type SignedConsentFixture,
+  deploySignedConsentFixture,
+} from "../helpers/signed-consent.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;

@@ -34,8 +34,8 @@ import {
   findRevertData,
   withDecodedErrors,
 } from "../../src/sdk/errors.js";
-import type { SdkWorld } from "./world.js";
-import { deploySdkWorld, hashOf } from "./world.js";
+import type { SdkWorld } from "../helpers/sdk-world.js";
+import { deploySdkWorld, hashOf } from "../helpers/sdk-world.js";
 
 const { networkHelpers } = await network.create();
 const iface = careLedgerInterface();

@@ -24,7 +24,7 @@ import { AuditorClient } from "../../src/sdk/clients/auditor.js";
 import { ClinicianClient } from "../../src/sdk/clients/clinician.js";
 import { PatientClient } from "../../src/sdk/clients/patient.js";
 import { Role } from "../../src/sdk/constants.js";
-import { BREAK_GLASS_WARMUP } from "../helpers/constants.js";
+import { BREAK_GLASS_WARMUP } from "./constants.js";
 import { deployCareLedger } from "../../src/sdk/deploy.js";
 import type { BlobStore } from "../../src/store/index.js";
 

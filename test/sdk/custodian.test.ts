@@ -54,14 +54,14 @@ import {
   Role,
 } from "../../src/sdk/index.js";
 import { deployCareLedger } from "../../src/sdk/deploy.js";
-import { rejection } from "../offchain/helpers.js";
+import { rejection } from "../helpers/rejection.js";
 import {
   deployClientsWorld,
   HOSPITAL,
   labObservation,
   SpyStore,
   type ClientsWorld,
-} from "./clients-fixture.js";
+} from "../helpers/clients.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;

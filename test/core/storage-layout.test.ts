@@ -3,7 +3,7 @@ import {
   STORAGE_LAYOUT_SNAPSHOT,
   readStorageLayout,
   readStorageLayoutSnapshot,
-} from "../helpers/storageLayout.js";
+} from "../helpers/storage-layout.js";
 
 describe("storage layout", function () {
   this.timeout(120_000);

@@ -50,7 +50,7 @@ import {
   grantRequest,
   rejectionOf,
   revokeRequest,
-} from "./fixtures.js";
+} from "../helpers/signed-consent.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;

@@ -4,7 +4,7 @@
  * of every struct it uses). It is read by re-running solc on the build's own standard-JSON input asking for
  * `storageLayout` only (analysis, no code generation: a few seconds).
  *
- * `test/core/storageLayout.test.ts` compares it with the committed snapshot; after a reviewed change, rewrite
+ * `test/core/storage-layout.test.ts` compares it with the committed snapshot; after a reviewed change, rewrite
  * the snapshot with `npx tsx scripts/storage-layout.ts --write`.
  */
 import { readFile, readdir } from "node:fs/promises";

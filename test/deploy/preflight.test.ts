@@ -23,7 +23,7 @@ import {
   startFakeRpc,
   type FakeChain,
   type FakeRpcServer,
-} from "./helpers/rpc-server.js";
+} from "../helpers/deploy/rpc-server.js";
 
 const GWEI = 10n ** 9n;
 const deployerWallet = Wallet.createRandom();

@@ -26,7 +26,7 @@ import {
   expectRelayedGrant,
   grantRequest,
   revokeRequest,
-} from "./fixtures.js";
+} from "../helpers/signed-consent.js";
 
 const connection = await network.create();
 const { networkHelpers } = connection;

@@ -8,7 +8,7 @@ import { id } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 import type { CareLedger } from "../../typechain-types/index.js";
 import { Category, Role } from "../../src/sdk/constants.js";
-import { BREAK_GLASS_WARMUP } from "../helpers/constants.js";
+import { BREAK_GLASS_WARMUP } from "./constants.js";
 import { deployCareLedger } from "../../src/sdk/deploy.js";
 import { recordIdOf } from "../../src/sdk/recordId.js";
 

@@ -38,7 +38,7 @@ import {
 } from "../../src/deploy/permissioning.js";
 import { planWiring } from "../../src/deploy/deploy.js";
 import { redactUrl } from "../../src/deploy/jsonrpc.js";
-import { PROJECT_ROOT } from "./helpers/cli.js";
+import { PROJECT_ROOT } from "../helpers/deploy/cli.js";
 
 const A = getAddress("0x00000000000000000000000000000000000000a1");
 const B = getAddress("0x00000000000000000000000000000000000000b2");

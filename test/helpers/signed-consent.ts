@@ -17,12 +17,8 @@ import {
   verifyLocally,
 } from "../../src/consent/index.js";
 import { type ContractErrorName, ContractRevertError } from "../../src/sdk/errors.js";
-import { ADMIN_TRANSFER_DELAY, BREAK_GLASS_MAX_DURATION, Role } from "../helpers/constants.js";
-import {
-  type CareLedgerFixture,
-  deployCareLedgerFixture,
-  encryptionKeyFor,
-} from "../helpers/fixtures.js";
+import { ADMIN_TRANSFER_DELAY, BREAK_GLASS_MAX_DURATION, Role } from "./constants.js";
+import { type CareLedgerFixture, deployCareLedgerFixture, encryptionKeyFor } from "./fixtures.js";
 
 /** Lifetime of the grants the tests sign: 30 days. */
 export const GRANT_LIFETIME = 30 * 24 * 60 * 60;

@@ -40,7 +40,7 @@ import {
 } from "../../src/sdk/errors.js";
 import type { BlobStore } from "../../src/store/index.js";
 import { FsBlobStore } from "../../src/store/index.js";
-import { rejection } from "../offchain/helpers.js";
+import { rejection } from "../helpers/rejection.js";
 import {
   connectClients,
   decryptBodyByHand,
@@ -52,7 +52,7 @@ import {
   unwrapDataKeyByHand,
   type Clients,
   type ClientsWorld,
-} from "./clients-fixture.js";
+} from "../helpers/clients.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;

@@ -14,7 +14,7 @@ import { getAddress, getCreateAddress, JsonRpcProvider } from "ethers";
 import { readManifest } from "../../src/deploy/manifest.js";
 import { REGISTRAR_ROLE } from "../../src/sdk/constants.js";
 import { CareLedger__factory } from "../../typechain-types/index.js";
-import { deployArgs, runHardhat } from "./helpers/cli.js";
+import { deployArgs, runHardhat } from "../helpers/deploy/cli.js";
 import {
   accountsOf,
   blockNumber,
@@ -23,7 +23,7 @@ import {
   useDeployWorkspace,
   waitFor,
   writeParameters,
-} from "./helpers/chain.js";
+} from "../helpers/deploy/chain.js";
 
 interface PendingBlock {
   transactions: { hash: string; nonce: string; to: string | null }[];

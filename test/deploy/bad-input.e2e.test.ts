@@ -9,8 +9,14 @@ import path from "node:path";
 import { Wallet } from "ethers";
 import { readManifest } from "../../src/deploy/manifest.js";
 import { freePort, type RunningNode } from "../../src/deploy/node.js";
-import { deployArgs, emptyConfigHome, expectOneLine, runHardhat } from "./helpers/cli.js";
-import { blockNumber, nonceOf, rpc, useDeployWorkspace, writeParameters } from "./helpers/chain.js";
+import { deployArgs, emptyConfigHome, expectOneLine, runHardhat } from "../helpers/deploy/cli.js";
+import {
+  blockNumber,
+  nonceOf,
+  rpc,
+  useDeployWorkspace,
+  writeParameters,
+} from "../helpers/deploy/chain.js";
 
 const CHAIN_ID = "2025";
 const PASSWORD = "correct horse battery staple";

@@ -17,8 +17,8 @@ import {
 } from "../../src/deploy/permissioning.js";
 import { REGISTRAR_ROLE, Role } from "../../src/sdk/constants.js";
 import type { CareLedger } from "../../typechain-types/index.js";
-import { startFakeBesu } from "./helpers/fake-besu.js";
-import { RpcErrorReply, startFakeRpc } from "./helpers/rpc-server.js";
+import { startFakeBesu } from "../helpers/deploy/fake-besu.js";
+import { RpcErrorReply, startFakeRpc } from "../helpers/deploy/rpc-server.js";
 
 const { ethers, ignition, networkHelpers } = await network.create();
 

@@ -30,8 +30,8 @@ import {
   Role,
 } from "../../src/sdk/constants.js";
 import { CareLedger__factory } from "../../typechain-types/index.js";
-import { startFakeBesu } from "./helpers/fake-besu.js";
-import { deployArgs, errorLines, runHardhat } from "./helpers/cli.js";
+import { startFakeBesu } from "../helpers/deploy/fake-besu.js";
+import { deployArgs, errorLines, runHardhat } from "../helpers/deploy/cli.js";
 import {
   accountsOf,
   blockNumber,
@@ -39,7 +39,7 @@ import {
   rpc,
   useDeployWorkspace,
   writeParameters,
-} from "./helpers/chain.js";
+} from "../helpers/deploy/chain.js";
 
 describe("deploy: out of process on a real node (anvil, chain 1337, zero gas)", function () {
   // `hardhat test --coverage` instruments the bytecode past the 24 KB size limit a real node enforces; these
