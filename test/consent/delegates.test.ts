@@ -5,7 +5,17 @@
  */
 import { expect } from "chai";
 import { type ContractTransactionResponse, ZeroAddress } from "ethers";
-import { pinNextTimestamp } from "../helpers/chain.js";
+import {
+  pinNextTimestamp,
+  DELEGATION_LIFETIME,
+  GUARDIAN_SCOPE,
+  type SignedConsentFixture,
+  deploySignedConsentFixture,
+  expectRefused,
+  expectRelayedGrant,
+  grantRequest,
+  revokeRequest,
+} from "../helpers/index.js";
 import { network } from "hardhat";
 import {
   type SignedConsent,
@@ -17,16 +27,6 @@ import {
   signRevoke,
 } from "../../src/consent/index.js";
 import type { ContractErrorName } from "../../src/sdk/errors.js";
-import {
-  DELEGATION_LIFETIME,
-  GUARDIAN_SCOPE,
-  type SignedConsentFixture,
-  deploySignedConsentFixture,
-  expectRefused,
-  expectRelayedGrant,
-  grantRequest,
-  revokeRequest,
-} from "../helpers/signed-consent.js";
 
 const connection = await network.create();
 const { networkHelpers } = connection;

@@ -5,10 +5,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { signedConsentDemoStep } from "../../src/consent/index.js";
-import {
-  type SignedConsentFixture,
-  deploySignedConsentFixture,
-} from "../helpers/signed-consent.js";
+import { type SignedConsentFixture, deploySignedConsentFixture } from "../helpers/index.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;

@@ -48,9 +48,9 @@ import {
   expectRefused,
   expectRelayedGrant,
   grantRequest,
-  rejectionOf,
+  rejection,
   revokeRequest,
-} from "../helpers/signed-consent.js";
+} from "../helpers/index.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
@@ -150,7 +150,7 @@ describe("Signed consent (EIP-712)", function () {
       bad.message["purposes"] = 0;
       bad.message["grantee"] = bad.message["patient"];
       bad.signer = f.patient.address.toLowerCase().replace("0x", "0X");
-      const err = await rejectionOf(Promise.resolve().then(() => parseSignedConsent(bad)));
+      const err = await rejection(Promise.resolve().then(() => parseSignedConsent(bad)));
       expect(err).to.be.instanceOf(InvalidConsentInputError);
       const paths = (err as InvalidConsentInputError).issues.map((i) => i.path);
       expect(paths).to.include.members(["message.categories", "message.purposes", "signer"]);
@@ -437,7 +437,7 @@ describe("Signed consent (EIP-712)", function () {
       };
       const signed = await signGrant(f.patient, otherChain);
 
-      const err = await rejectionOf(verifyLocally(asRelayer, signed));
+      const err = await rejection(verifyLocally(asRelayer, signed));
       expect(err).to.be.instanceOf(DomainMismatchError);
       expect(err).to.include({
         field: "chainId",
@@ -464,7 +464,7 @@ describe("Signed consent (EIP-712)", function () {
       const signed = await signGrant(f.patient, request);
       const asRelayer = f.ledger.connect(f.relayer);
 
-      const err = await rejectionOf(verifyLocally(asRelayer, signed));
+      const err = await rejection(verifyLocally(asRelayer, signed));
       expect(err).to.be.instanceOf(DomainMismatchError);
       expect((err as DomainMismatchError).field).to.equal("verifyingContract");
 
@@ -491,7 +491,7 @@ describe("Signed consent (EIP-712)", function () {
           ...here,
           domain: { ...here.domain, [field]: value },
         });
-        const err = await rejectionOf(verifyLocally(f.ledger.connect(f.relayer), signed));
+        const err = await rejection(verifyLocally(f.ledger.connect(f.relayer), signed));
         expect(err).to.be.instanceOf(DomainMismatchError);
         expect(err).to.include({ field, expected: here.domain[field], actual: value });
         const presented: SignedGrant = { ...signed, domain: here.domain };
@@ -682,7 +682,7 @@ describe("Signed consent (EIP-712)", function () {
       await networkHelpers.time.increaseTo(now + 20);
       const asRelayer = f.ledger.connect(f.relayer);
       await verifyLocally(asRelayer, signed, { simulate: false });
-      const local = await rejectionOf(verifyLocally(asRelayer, signed));
+      const local = await rejection(verifyLocally(asRelayer, signed));
       expect(local).to.be.instanceOf(InvalidContractArgumentError);
       expect((local as InvalidContractArgumentError).errorName).to.equal("ExpiryNotInFuture");
       await networkHelpers.time.setNextBlockTimestamp(now + 21);
@@ -695,7 +695,7 @@ describe("Signed consent (EIP-712)", function () {
       const f = await networkHelpers.loadFixture(fixture);
       const signed = await patientGrant(f, { nonce: 5n });
       const asRelayer = f.ledger.connect(f.relayer);
-      const local = await rejectionOf(verifyLocally(asRelayer, signed));
+      const local = await rejection(verifyLocally(asRelayer, signed));
       expect(local).to.be.instanceOf(InvalidSignatureError);
       const onChain = await asRelayer.grantWithSig
         .staticCall(
@@ -714,7 +714,7 @@ describe("Signed consent (EIP-712)", function () {
       expect((local as InvalidSignatureError).data).to.equal(
         (onChain as { data: string }).data.toLowerCase(),
       );
-      const relayed = await rejectionOf(relayGrant(asRelayer, signed));
+      const relayed = await rejection(relayGrant(asRelayer, signed));
       expect(relayed).to.be.instanceOf(InvalidSignatureError);
       expect((relayed as Error).message).to.match(/is at nonce 0/);
     });

@@ -35,9 +35,7 @@ import {
   ReviewVerdict,
   Role,
   type CategoryIndex,
-} from "../helpers/constants.js";
-import { pinNextTimestamp } from "../helpers/chain.js";
-import {
+  pinNextTimestamp,
   ACTOR_NAMES,
   type ActorName,
   type CareLedgerFixture,
@@ -49,7 +47,7 @@ import {
   documentHash,
   encryptionKeyFor,
   recordIdOf,
-} from "../helpers/fixtures.js";
+} from "../helpers/index.js";
 
 const connection = await network.create();
 const { loadFixture, time } = connection.networkHelpers;

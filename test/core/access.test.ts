@@ -9,9 +9,11 @@ import {
   Purpose,
   Role,
   maskOf,
-} from "../helpers/constants.js";
-import { expectOpened } from "../helpers/assertions.js";
-import { contentHash, deployConsentedRecordsFixture, recordIdOf } from "../helpers/fixtures.js";
+  expectOpened,
+  contentHash,
+  deployConsentedRecordsFixture,
+  recordIdOf,
+} from "../helpers/index.js";
 
 const connection = await network.create();
 const { loadFixture, time } = connection.networkHelpers;

@@ -22,20 +22,16 @@ import {
   ReviewVerdict,
   Role,
   categoryBit,
-} from "../helpers/constants.js";
-import {
   type CareLedgerFixture,
   contentHash,
   deployConsentedRecordsFixture,
   documentHash,
   encryptionKeyFor,
   recordIdOf,
-} from "../helpers/fixtures.js";
-import {
   deploySignedConsentFixture,
   grantRequest,
   revokeRequest,
-} from "../helpers/signed-consent.js";
+} from "../helpers/index.js";
 import { sendSignedConsent } from "../../src/consent/relay.js";
 
 const connection = await network.create();

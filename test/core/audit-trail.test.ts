@@ -1,8 +1,12 @@
 import { expect } from "chai";
 import { ZeroHash } from "ethers";
 import { network } from "hardhat";
-import { AccessPath, AuditAction, Category, Purpose, ReviewVerdict } from "../helpers/constants.js";
 import {
+  AccessPath,
+  AuditAction,
+  Category,
+  Purpose,
+  ReviewVerdict,
   auditEntriesOf,
   breakGlassDeclaredEntry,
   breakGlassReviewedEntry,
@@ -10,14 +14,12 @@ import {
   foldAudit,
   foldAuditEntries,
   recordOpenedEntry,
-} from "../helpers/audit.js";
-import { pinNextTimestamp } from "../helpers/chain.js";
-import {
+  pinNextTimestamp,
   type ConsentedRecordsFixture,
   deployConsentedRecordsFixture,
   documentHash,
   recordIdOf,
-} from "../helpers/fixtures.js";
+} from "../helpers/index.js";
 
 const connection = await network.create();
 const { loadFixture } = connection.networkHelpers;

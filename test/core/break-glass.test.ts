@@ -10,15 +10,13 @@ import {
   Purpose,
   ReviewVerdict,
   Role,
-} from "../helpers/constants.js";
-import { expectOpened } from "../helpers/assertions.js";
-import { pinNextTimestamp } from "../helpers/chain.js";
-import {
+  expectOpened,
+  pinNextTimestamp,
   type ConsentedRecordsFixture,
   deployConsentedRecordsFixture,
   documentHash,
   recordIdOf,
-} from "../helpers/fixtures.js";
+} from "../helpers/index.js";
 
 const connection = await network.create();
 const { loadFixture, time } = connection.networkHelpers;

@@ -12,16 +12,16 @@ import {
   PurposeMask,
   Role,
   maskOf,
-} from "../helpers/constants.js";
-import { expectOpened } from "../helpers/assertions.js";
-import { inOneBlock, pinNextTimestamp, revertDataOf } from "../helpers/chain.js";
-import {
+  expectOpened,
+  inOneBlock,
+  pinNextTimestamp,
+  revertDataOf,
   type CareLedgerFixture,
   contentHash,
   recordIdOf,
   deployCareLedgerFixture,
   deployConsentedRecordsFixture,
-} from "../helpers/fixtures.js";
+} from "../helpers/index.js";
 
 const connection = await network.create();
 const { loadFixture, time } = connection.networkHelpers;

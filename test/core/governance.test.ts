@@ -22,8 +22,8 @@ import {
   MAX_BREAK_GLASS_DURATION,
   REGISTRAR_ROLE,
   Role,
-} from "../helpers/constants.js";
-import { deployCareLedgerFixture } from "../helpers/fixtures.js";
+  deployCareLedgerFixture,
+} from "../helpers/index.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;

@@ -12,9 +12,7 @@ import {
   REGISTRAR_ROLE,
   ROLE_COUNT,
   Role,
-} from "../helpers/constants.js";
-import { pinNextTimestamp } from "../helpers/chain.js";
-import {
+  pinNextTimestamp,
   MEMBER_NAMES,
   MEMBER_SPECS,
   deployCareLedgerFixture,
@@ -22,7 +20,7 @@ import {
   documentHash,
   encryptionKeyFor,
   recordIdOf,
-} from "../helpers/fixtures.js";
+} from "../helpers/index.js";
 
 const connection = await network.create();
 const { loadFixture, time } = connection.networkHelpers;

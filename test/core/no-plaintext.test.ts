@@ -1,8 +1,13 @@
 import { expect } from "chai";
 import { type ParamType, hexlify, keccak256, toUtf8Bytes } from "ethers";
 import { network } from "hardhat";
-import { Category, Purpose, ReviewVerdict } from "../helpers/constants.js";
-import { deployConsentedRecordsFixture, recordIdOf } from "../helpers/fixtures.js";
+import {
+  Category,
+  Purpose,
+  ReviewVerdict,
+  deployConsentedRecordsFixture,
+  recordIdOf,
+} from "../helpers/index.js";
 
 const connection = await network.create();
 const { ethers } = connection;

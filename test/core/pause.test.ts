@@ -10,17 +10,15 @@ import {
   PurposeMask,
   ReviewVerdict,
   Role,
-} from "../helpers/constants.js";
-import { expectOpened } from "../helpers/assertions.js";
-import { pinNextTimestamp } from "../helpers/chain.js";
-import {
+  expectOpened,
+  pinNextTimestamp,
   type ConsentedRecordsFixture,
   contentHash,
   deployConsentedRecordsFixture,
   documentHash,
   encryptionKeyFor,
   recordIdOf,
-} from "../helpers/fixtures.js";
+} from "../helpers/index.js";
 
 const connection = await network.create();
 const { loadFixture } = connection.networkHelpers;

@@ -11,9 +11,7 @@ import {
   RecordStatus,
   Role,
   maskOf,
-} from "../helpers/constants.js";
-import { pinNextTimestamp } from "../helpers/chain.js";
-import {
+  pinNextTimestamp,
   MEMBER_NAMES,
   type ConsentedRecordsFixture,
   contentHash,
@@ -21,7 +19,7 @@ import {
   recordIdOf,
   deployCareLedgerFixture,
   deployConsentedRecordsFixture,
-} from "../helpers/fixtures.js";
+} from "../helpers/index.js";
 
 const connection = await network.create();
 const { loadFixture, time } = connection.networkHelpers;

@@ -9,8 +9,9 @@ import {
   ROLE_COUNT,
   Role,
   STAFF_ROLES,
-} from "../helpers/constants.js";
-import { deployCareLedgerFixture, deployConsentedRecordsFixture } from "../helpers/fixtures.js";
+  deployCareLedgerFixture,
+  deployConsentedRecordsFixture,
+} from "../helpers/index.js";
 
 const connection = await network.create();
 const { loadFixture } = connection.networkHelpers;

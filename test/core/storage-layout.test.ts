@@ -3,7 +3,7 @@ import {
   STORAGE_LAYOUT_SNAPSHOT,
   readStorageLayout,
   readStorageLayoutSnapshot,
-} from "../helpers/storage-layout.js";
+} from "../helpers/index.js";
 
 describe("storage layout", function () {
   this.timeout(120_000);

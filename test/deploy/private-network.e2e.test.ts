@@ -33,7 +33,7 @@ import {
   useDeployWorkspace,
   writeParameters,
 } from "../helpers/deploy/chain.js";
-import { skipUnderCoverage } from "../helpers/coverage.js";
+import { skipUnderCoverage } from "../helpers/index.js";
 
 const PUSH0 = 0x5f;
 const MCOPY = 0x5e;

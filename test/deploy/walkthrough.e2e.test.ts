@@ -19,7 +19,7 @@ import { Role } from "../../src/sdk/constants.js";
 import { startFakeBesu, type FakeBesu } from "../helpers/deploy/fake-besu.js";
 import { PROJECT_ROOT, runHardhat, type CliResult } from "../helpers/deploy/cli.js";
 import { accountsOf, rpc, useDeployWorkspace, waitFor } from "../helpers/deploy/chain.js";
-import { skipUnderCoverage } from "../helpers/coverage.js";
+import { skipUnderCoverage } from "../helpers/index.js";
 
 /** The commands of the first `bash` block of section 8, comments dropped. */
 async function walkthroughCommands(): Promise<string[]> {

@@ -1,149 +1,16 @@
 /**
- * Shared world of the SDK client tests (no tests here): a hospital whose members publish REAL X25519
- * keys, clients built on any blob store, a store that counts and can lie, and an "attacker" that
- * unwraps a record's data key by the CLE1 spec (src/crypto/README.md) to play a revoked reader who
- * cached it.
+ * Helpers of the SDK client tests (the world they run in is `deployClientsWorld`, sdk-world.ts): a store
+ * that counts and can lie, a FHIR lab observation, an "attacker" that unwraps a record's data key by the
+ * CLE1 spec (src/crypto/README.md) to play a revoked reader who cached it, and plaintext leak detection.
  */
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { x25519 } from "@noble/curves/ed25519.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { concatBytes } from "@noble/hashes/utils.js";
-import type { NetworkConnection } from "hardhat/types/network";
-import type { CareLedger } from "../../typechain-types/index.js";
-import {
-  contentHash,
-  generateMemberKeyPair,
-  type ContentHash,
-  type MemberKeyPair,
-} from "../../src/crypto/index.js";
+import { contentHash, type ContentHash } from "../../src/crypto/index.js";
 import { NotFoundError } from "../../src/errors.js";
-import { AdminClient } from "../../src/sdk/clients/admin.js";
-import { AuditorClient } from "../../src/sdk/clients/auditor.js";
-import { ClinicianClient } from "../../src/sdk/clients/clinician.js";
-import { PatientClient } from "../../src/sdk/clients/patient.js";
-import { Role } from "../../src/sdk/constants.js";
-import { BREAK_GLASS_WARMUP } from "./constants.js";
-import { deployCareLedger } from "../../src/sdk/deploy.js";
 import type { BlobStore } from "../../src/store/index.js";
-
-export const HOSPITAL = 1;
-
-const ACTORS = [
-  "admin",
-  "registrar",
-  "doctor",
-  "doctor2",
-  "nurse",
-  "billing",
-  "auditor",
-  "responder",
-  "patient",
-  "patient2",
-  "outsider",
-] as const;
-export type Actor = (typeof ACTORS)[number];
-
-/** Members and their roles (admin, registrar and outsider are not members). */
-export const MEMBERS = {
-  doctor: Role.Doctor,
-  doctor2: Role.Doctor,
-  nurse: Role.Nurse,
-  billing: Role.BillingClerk,
-  auditor: Role.Auditor,
-  responder: Role.EmergencyResponder,
-  patient: Role.Patient,
-  patient2: Role.Patient,
-} as const;
-export type MemberName = keyof typeof MEMBERS;
-export type ClinicianName = "doctor" | "doctor2" | "nurse" | "billing" | "responder";
-
-export interface ClientsWorld {
-  readonly ledger: CareLedger;
-  readonly deploymentBlock: number;
-  readonly signers: Readonly<Record<Actor, HardhatEthersSigner>>;
-  /** Each member's X25519 key pair; the public half is on chain. */
-  readonly keys: Readonly<Record<MemberName | "outsider", MemberKeyPair>>;
-  /** Funded accounts not used by the world. */
-  readonly spare: readonly HardhatEthersSigner[];
-}
-
-/** Deploy through the SDK and onboard every member with a fresh real X25519 key pair. */
-export async function deployClientsWorld(connection: NetworkConnection): Promise<ClientsWorld> {
-  const all = await connection.ethers.getSigners();
-  const signers = Object.fromEntries(
-    ACTORS.map((name, i) => {
-      const signer = all[i];
-      if (signer === undefined) throw new Error(`need ${ACTORS.length} signers`);
-      return [name, signer];
-    }),
-  ) as Record<Actor, HardhatEthersSigner>;
-  const deployment = await deployCareLedger(signers.admin, {
-    registrar: signers.registrar.address,
-  });
-  const keys = Object.fromEntries(
-    [...Object.keys(MEMBERS), "outsider"].map((name) => [name, generateMemberKeyPair()]),
-  ) as Record<MemberName | "outsider", MemberKeyPair>;
-  const admin = await AdminClient.connect({
-    ledger: deployment.contract,
-    signer: signers.registrar,
-  });
-  await admin.registerOrganization(HOSPITAL);
-  for (const [name, role] of Object.entries(MEMBERS) as [MemberName, Role][]) {
-    await admin.onboardMember({
-      account: signers[name].address,
-      role,
-      orgId: role === Role.Patient ? 0 : HOSPITAL,
-      publicKey: keys[name].publicKey,
-    });
-  }
-  // Past the break-glass warm-up of the members just onboarded.
-  await connection.networkHelpers.time.increase(BREAK_GLASS_WARMUP);
-  return {
-    ledger: deployment.contract,
-    deploymentBlock: deployment.deploymentBlock,
-    signers,
-    keys,
-    spare: all.slice(ACTORS.length),
-  };
-}
-
-export interface Clients {
-  readonly patient: PatientClient;
-  readonly patient2: PatientClient;
-  readonly doctor: ClinicianClient;
-  readonly doctor2: ClinicianClient;
-  readonly nurse: ClinicianClient;
-  readonly billing: ClinicianClient;
-  readonly responder: ClinicianClient;
-  readonly auditor: AuditorClient;
-  /** The registrar. */
-  readonly registrar: AdminClient;
-  /** The governance admin. */
-  readonly admin: AdminClient;
-}
-
-/** A client of every kind for the world's members, all on `store`. */
-export async function connectClients(w: ClientsWorld, store: BlobStore): Promise<Clients> {
-  const base = { ledger: w.ledger, fromBlock: w.deploymentBlock };
-  const clinician = (name: ClinicianName): Promise<ClinicianClient> =>
-    ClinicianClient.connect({ ...base, signer: w.signers[name], store, keys: w.keys[name] });
-  const patient = (name: "patient" | "patient2"): Promise<PatientClient> =>
-    PatientClient.connect({ ...base, signer: w.signers[name], store, keys: w.keys[name] });
-  return {
-    patient: await patient("patient"),
-    patient2: await patient("patient2"),
-    doctor: await clinician("doctor"),
-    doctor2: await clinician("doctor2"),
-    nurse: await clinician("nurse"),
-    billing: await clinician("billing"),
-    responder: await clinician("responder"),
-    auditor: await AuditorClient.connect({ ...base, signer: w.signers.auditor }),
-    registrar: await AdminClient.connect({ ...base, signer: w.signers.registrar }),
-    admin: await AdminClient.connect({ ...base, signer: w.signers.admin }),
-  };
-}
 
 /**
  * A blob store that counts its calls and can misbehave: `tamper` rewrites what `get` returns and

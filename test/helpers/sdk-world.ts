@@ -1,16 +1,26 @@
 /**
- * A small world for the SDK tests, deployed through the SDK's own `deployCareLedger`: a hospital with a
- * doctor, a nurse, a billing clerk, an auditor, an emergency responder, a deactivated doctor, two
- * patients and an outsider, plus a labs and a medications record of patient 1 anchored by the patient.
+ * The worlds of the SDK tests, built by `buildWorld` (world.ts):
+ * - `deploySdkWorld`: a hospital with a doctor, a nurse, a billing clerk, an auditor, an emergency
+ *   responder, a deactivated doctor, two patients and an outsider, plus a labs and a medications record
+ *   of patient 1 anchored by the patient;
+ * - `deployClientsWorld`: a hospital whose members publish REAL X25519 keys, and `connectClients`, the SDK
+ *   clients of every kind on top of it.
  */
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { id } from "ethers";
+import { hexlify, id } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
+import { generateMemberKeyPair, type MemberKeyPair } from "../../src/crypto/index.js";
+import {
+  AdminClient,
+  AuditorClient,
+  Category,
+  ClinicianClient,
+  PatientClient,
+  Role,
+} from "../../src/sdk/index.js";
+import type { BlobStore } from "../../src/store/index.js";
 import type { CareLedger } from "../../typechain-types/index.js";
-import { Category, Role } from "../../src/sdk/constants.js";
-import { BREAK_GLASS_WARMUP } from "./constants.js";
-import { deployCareLedger } from "../../src/sdk/deploy.js";
-import { recordIdOf } from "../../src/sdk/recordId.js";
+import { buildWorld } from "./world.js";
 
 export const HOSPITAL = 1;
 export const BREAK_GLASS_MAX = 4 * 60 * 60;
@@ -42,7 +52,7 @@ export function hashOf(label: string): string {
   return id(`careledger.sdk-test:${label}`);
 }
 
-const ACTORS = [
+const SDK_ACTORS = [
   "admin",
   "registrar",
   "doctor",
@@ -55,48 +65,140 @@ const ACTORS = [
   "patient2",
   "outsider",
 ] as const;
-type Actor = (typeof ACTORS)[number];
 
 export async function deploySdkWorld(connection: NetworkConnection): Promise<SdkWorld> {
-  const signers = await connection.ethers.getSigners();
-  const a = Object.fromEntries(
-    ACTORS.map((name, i) => {
-      const signer = signers[i];
-      if (signer === undefined) throw new Error(`the SDK tests need ${ACTORS.length} signers`);
-      return [name, signer];
-    }),
-  ) as Record<Actor, HardhatEthersSigner>;
-
-  const deployment = await deployCareLedger(a.admin, {
-    registrar: a.registrar.address,
-    breakGlassMaxDuration: BREAK_GLASS_MAX,
-  });
-  const ledger = deployment.contract;
-  const asRegistrar = ledger.connect(a.registrar);
-  await asRegistrar.registerOrganization(HOSPITAL);
-  const members: readonly [Actor, Role, number][] = [
-    ["doctor", Role.Doctor, HOSPITAL],
-    ["nurse", Role.Nurse, HOSPITAL],
-    ["billing", Role.BillingClerk, HOSPITAL],
-    ["auditor", Role.Auditor, HOSPITAL],
-    ["responder", Role.EmergencyResponder, HOSPITAL],
-    ["formerDoctor", Role.Doctor, HOSPITAL],
-    ["patient", Role.Patient, 0],
-    ["patient2", Role.Patient, 0],
-  ];
-  for (const [name, role, org] of members) {
-    await asRegistrar.onboardMember(a[name].address, role, org, hashOf(`x25519:${name}`));
-  }
-  await asRegistrar.setMemberActive(a.formerDoctor.address, false);
-  // Past the break-glass warm-up of the members just onboarded.
-  await connection.networkHelpers.time.increase(BREAK_GLASS_WARMUP);
-
   const labHash = hashOf("lab");
   const medsHash = hashOf("meds");
-  const asPatient = ledger.connect(a.patient);
-  await asPatient.anchorRecord(a.patient.address, Category.Labs, labHash);
-  await asPatient.anchorRecord(a.patient.address, Category.Medications, medsHash);
-  const lab = recordIdOf(a.patient.address, labHash);
-  const meds = recordIdOf(a.patient.address, medsHash);
-  return { ...a, ledger, deploymentBlock: deployment.deploymentBlock, lab, labHash, meds };
+  const staff = { orgId: HOSPITAL } as const;
+  const world = await buildWorld(await connection.ethers.getSigners(), {
+    actors: SDK_ACTORS,
+    admin: "admin",
+    registrar: "registrar",
+    breakGlassMaxDuration: BREAK_GLASS_MAX,
+    orgs: [HOSPITAL],
+    members: {
+      doctor: { role: Role.Doctor, ...staff },
+      nurse: { role: Role.Nurse, ...staff },
+      billing: { role: Role.BillingClerk, ...staff },
+      auditor: { role: Role.Auditor, ...staff },
+      responder: { role: Role.EmergencyResponder, ...staff },
+      formerDoctor: { role: Role.Doctor, ...staff, active: false },
+      patient: { role: Role.Patient, orgId: 0 },
+      patient2: { role: Role.Patient, orgId: 0 },
+    },
+    publicKey: (name) => hashOf(`x25519:${name}`),
+    increaseTime: (seconds) => connection.networkHelpers.time.increase(seconds),
+    records: [
+      { patient: "patient", category: Category.Labs, hash: labHash },
+      { patient: "patient", category: Category.Medications, hash: medsHash },
+    ],
+  });
+  const [lab = "", meds = ""] = world.recordIds;
+  return {
+    ...world.signers,
+    ledger: world.ledger,
+    deploymentBlock: world.deploymentBlock,
+    lab,
+    labHash,
+    meds,
+  };
+}
+
+const CLIENT_ACTORS = [
+  "admin",
+  "registrar",
+  "doctor",
+  "doctor2",
+  "nurse",
+  "billing",
+  "auditor",
+  "responder",
+  "patient",
+  "patient2",
+  "outsider",
+] as const;
+export type ClientActor = (typeof CLIENT_ACTORS)[number];
+
+/** Members and their roles (admin, registrar and outsider are not members). */
+export const CLIENT_MEMBERS = {
+  doctor: Role.Doctor,
+  doctor2: Role.Doctor,
+  nurse: Role.Nurse,
+  billing: Role.BillingClerk,
+  auditor: Role.Auditor,
+  responder: Role.EmergencyResponder,
+  patient: Role.Patient,
+  patient2: Role.Patient,
+} as const;
+export type ClientMemberName = keyof typeof CLIENT_MEMBERS;
+export type ClientClinicianName = "doctor" | "doctor2" | "nurse" | "billing" | "responder";
+
+export interface ClientsWorld {
+  readonly ledger: CareLedger;
+  readonly deploymentBlock: number;
+  readonly signers: Readonly<Record<ClientActor, HardhatEthersSigner>>;
+  /** Each member's X25519 key pair; the public half is on chain. */
+  readonly keys: Readonly<Record<ClientMemberName | "outsider", MemberKeyPair>>;
+  /** Funded accounts not used by the world. */
+  readonly spare: readonly HardhatEthersSigner[];
+}
+
+/** Deploy through the SDK and onboard every member with a fresh real X25519 key pair. */
+export async function deployClientsWorld(connection: NetworkConnection): Promise<ClientsWorld> {
+  const keys = Object.fromEntries(
+    [...Object.keys(CLIENT_MEMBERS), "outsider"].map((name) => [name, generateMemberKeyPair()]),
+  ) as Record<ClientMemberName | "outsider", MemberKeyPair>;
+  const members = Object.fromEntries(
+    Object.entries(CLIENT_MEMBERS).map(([name, role]) => [
+      name,
+      { role, orgId: role === Role.Patient ? 0 : HOSPITAL },
+    ]),
+  ) as Record<ClientMemberName, { role: Role; orgId: number }>;
+  const world = await buildWorld(await connection.ethers.getSigners(), {
+    actors: CLIENT_ACTORS,
+    admin: "admin",
+    registrar: "registrar",
+    orgs: [HOSPITAL],
+    members,
+    publicKey: (name) => hexlify(keys[name as ClientMemberName].publicKey),
+    increaseTime: (seconds) => connection.networkHelpers.time.increase(seconds),
+  });
+  const { ledger, deploymentBlock, signers, spare } = world;
+  return { ledger, deploymentBlock, signers, keys, spare };
+}
+
+export interface Clients {
+  readonly patient: PatientClient;
+  readonly patient2: PatientClient;
+  readonly doctor: ClinicianClient;
+  readonly doctor2: ClinicianClient;
+  readonly nurse: ClinicianClient;
+  readonly billing: ClinicianClient;
+  readonly responder: ClinicianClient;
+  readonly auditor: AuditorClient;
+  /** The registrar. */
+  readonly registrar: AdminClient;
+  /** The governance admin. */
+  readonly admin: AdminClient;
+}
+
+/** A client of every kind for the world's members, all on `store`. */
+export async function connectClients(w: ClientsWorld, store: BlobStore): Promise<Clients> {
+  const base = { ledger: w.ledger, fromBlock: w.deploymentBlock };
+  const clinician = (name: ClientClinicianName): Promise<ClinicianClient> =>
+    ClinicianClient.connect({ ...base, signer: w.signers[name], store, keys: w.keys[name] });
+  const patient = (name: "patient" | "patient2"): Promise<PatientClient> =>
+    PatientClient.connect({ ...base, signer: w.signers[name], store, keys: w.keys[name] });
+  return {
+    patient: await patient("patient"),
+    patient2: await patient("patient2"),
+    doctor: await clinician("doctor"),
+    doctor2: await clinician("doctor2"),
+    nurse: await clinician("nurse"),
+    billing: await clinician("billing"),
+    responder: await clinician("responder"),
+    auditor: await AuditorClient.connect({ ...base, signer: w.signers.auditor }),
+    registrar: await AdminClient.connect({ ...base, signer: w.signers.registrar }),
+    admin: await AdminClient.connect({ ...base, signer: w.signers.admin }),
+  };
 }

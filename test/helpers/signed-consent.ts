@@ -17,7 +17,9 @@ import {
   verifyLocally,
 } from "../../src/consent/index.js";
 import { type ContractErrorName, ContractRevertError } from "../../src/sdk/errors.js";
-import { ADMIN_TRANSFER_DELAY, BREAK_GLASS_MAX_DURATION, Role } from "./constants.js";
+import { Role } from "./constants.js";
+import { rejection } from "./rejection.js";
+import { buildWorld } from "./world.js";
 import { type CareLedgerFixture, deployCareLedgerFixture, encryptionKeyFor } from "./fixtures.js";
 
 /** Lifetime of the grants the tests sign: 30 days. */
@@ -95,24 +97,18 @@ export async function deploySignedConsentFixture(
     .connect(minor)
     .appointDelegate(guardian.address, GUARDIAN_SCOPE, delegationExpiresAt);
 
-  const otherLedger = await ethers.deployContract(
-    "CareLedger",
-    [base.admin.address, ADMIN_TRANSFER_DELAY, base.registrar.address, BREAK_GLASS_MAX_DURATION],
-    base.admin,
-  );
-  const otherAsRegistrar = otherLedger.connect(base.registrar);
-  await otherAsRegistrar.onboardMember(
-    base.patient.address,
-    Role.Patient,
-    0,
-    encryptionKeyFor("patient"),
-  );
-  await otherAsRegistrar.onboardMember(
-    gaslessPatient.address,
-    Role.Patient,
-    0,
-    encryptionKeyFor("gaslessPatient"),
-  );
+  // A second deployment where `patient` and the gasless patient are patients too.
+  const other = await buildWorld([base.admin, base.registrar, base.patient, gaslessPatient], {
+    actors: ["admin", "registrar", "patient", "gaslessPatient"],
+    admin: "admin",
+    registrar: "registrar",
+    members: {
+      patient: { role: Role.Patient, orgId: 0 },
+      gaslessPatient: { role: Role.Patient, orgId: 0 },
+    },
+    publicKey: encryptionKeyFor,
+  });
+  const otherLedger = other.ledger;
 
   const { chainId } = await ethers.provider.getNetwork();
   return {
@@ -185,7 +181,7 @@ export async function expectRefused<N extends ContractErrorName>(
 ): Promise<void> {
   // Without the simulation, so that the refusal comes from verifyLocally's own checks.
   const options = { simulate: false, ...(now === undefined ? {} : { now: BigInt(now) }) };
-  const local = await rejectionOf(verifyLocally(ledger, signed, options));
+  const local = await rejection(verifyLocally(ledger, signed, options));
   expect(local, "verifyLocally must refuse").to.be.instanceOf(ContractRevertError);
   const refusal = local as ContractRevertError;
   expect(refusal.errorName).to.equal(errorName);
@@ -195,16 +191,6 @@ export async function expectRefused<N extends ContractErrorName>(
   await expect(sendSignedConsent(ledger, signed))
     .to.be.revertedWithCustomError(ledger, errorName)
     .withArgs(...Object.values(args));
-}
-
-/** The error `promise` rejects with; fails the test if it resolves. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  expect.fail("expected a rejection");
 }
 
 /**

@@ -30,7 +30,7 @@ import {
   type RunningIndexer,
   type SeededLedger,
 } from "../helpers/indexer.js";
-import { skipUnderCoverage } from "../helpers/coverage.js";
+import { skipUnderCoverage } from "../helpers/index.js";
 
 async function expectRejects(
   promise: Promise<unknown>,

@@ -28,7 +28,7 @@ import {
   withVerification,
   type BlobStore,
 } from "../../src/store/index.js";
-import { rejection } from "../helpers/rejection.js";
+import { rejection } from "../helpers/index.js";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 

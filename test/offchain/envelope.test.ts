@@ -27,7 +27,7 @@ import {
   InvalidEnvelopeError,
   WrongKeyError,
 } from "../../src/errors.js";
-import { expectThrows } from "../helpers/rejection.js";
+import { expectThrows } from "../helpers/index.js";
 
 const PATIENT = getAddress("0x5c0ffee5c0ffee5c0ffee5c0ffee5c0ffee5c0ff");
 const LABS = 4;

@@ -25,7 +25,7 @@ import {
   type KeyFile,
 } from "../../src/crypto/index.js";
 import { InvalidArgumentError, NotFoundError, WrongKeyError } from "../../src/errors.js";
-import { rejection } from "../helpers/rejection.js";
+import { rejection } from "../helpers/index.js";
 
 /** Cheap scrypt cost for tests (the default, N = 2^17, is for real key files). */
 const FAST = { scrypt: { N: 2 ** 10, r: 8, p: 1 } } as const;

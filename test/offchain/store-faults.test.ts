@@ -19,8 +19,7 @@ import {
   type AnchorJournal,
   type BlobStore,
 } from "../../src/store/index.js";
-import { tempFilesUnder, withTinyTmpfs } from "../helpers/tmpfs.js";
-import { rejection } from "../helpers/rejection.js";
+import { tempFilesUnder, withTinyTmpfs, rejection } from "../helpers/index.js";
 
 const intent: AnchorIntent = {
   patient: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",

@@ -34,8 +34,7 @@ import {
   STREAM_SIZES,
 } from "../../src/crypto/stream-format.js";
 import { IntegrityError, InvalidArgumentError, InvalidEnvelopeError } from "../../src/errors.js";
-import { patternBody, VECTOR_CASES } from "../helpers/stream-vectors.js";
-import { rejection } from "../helpers/rejection.js";
+import { patternBody, VECTOR_CASES, rejection } from "../helpers/index.js";
 
 const PATIENT = "0x5c0ffee5c0ffee5c0ffee5c0ffee5c0ffee5c0ff";
 const IMAGING = 5;

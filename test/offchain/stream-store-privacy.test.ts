@@ -23,9 +23,7 @@ import {
   type AnchorJournal,
   type StreamingBlobStore,
 } from "../../src/store/index.js";
-import { patternBody } from "../helpers/stream-vectors.js";
-import { tempFilesUnder, withTinyTmpfs } from "../helpers/tmpfs.js";
-import { rejection } from "../helpers/rejection.js";
+import { patternBody, tempFilesUnder, withTinyTmpfs, rejection } from "../helpers/index.js";
 
 const reader = generateMemberKeyPair();
 const PATIENT = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";

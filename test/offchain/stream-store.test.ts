@@ -19,8 +19,7 @@ import {
 import { SEGMENT_SIZE } from "../../src/crypto/stream-format.js";
 import { IntegrityError, NotFoundError } from "../../src/errors.js";
 import { FsBlobStore, MemoryBlobStore, type StreamingBlobStore } from "../../src/store/index.js";
-import { patternBody } from "../helpers/stream-vectors.js";
-import { rejection } from "../helpers/rejection.js";
+import { patternBody, rejection } from "../helpers/index.js";
 
 const reader = generateMemberKeyPair();
 const PATIENT = "0x5c0ffee5c0ffee5c0ffee5c0ffee5c0ffee5c0ff";

@@ -20,8 +20,7 @@ import {
   purposeMask,
 } from "../../src/sdk/constants.js";
 import { CareLedger__factory } from "../../typechain-types/index.js";
-import type { SdkWorld } from "../helpers/sdk-world.js";
-import { deploySdkWorld, hashOf } from "../helpers/sdk-world.js";
+import { type SdkWorld, deploySdkWorld, hashOf } from "../helpers/index.js";
 import { recordIdOf } from "../../src/sdk/recordId.js";
 
 const { ethers, networkHelpers } = await network.create();

@@ -40,8 +40,8 @@ import {
 } from "../../src/sdk/errors.js";
 import type { BlobStore } from "../../src/store/index.js";
 import { FsBlobStore } from "../../src/store/index.js";
-import { rejection } from "../helpers/rejection.js";
 import {
+  rejection,
   connectClients,
   decryptBodyByHand,
   deployClientsWorld,
@@ -52,7 +52,7 @@ import {
   unwrapDataKeyByHand,
   type Clients,
   type ClientsWorld,
-} from "../helpers/clients.js";
+} from "../helpers/index.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;

@@ -54,14 +54,14 @@ import {
   Role,
 } from "../../src/sdk/index.js";
 import { deployCareLedger } from "../../src/sdk/deploy.js";
-import { rejection } from "../helpers/rejection.js";
 import {
+  rejection,
   deployClientsWorld,
   HOSPITAL,
   labObservation,
   SpyStore,
   type ClientsWorld,
-} from "../helpers/clients.js";
+} from "../helpers/index.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;

@@ -16,7 +16,7 @@ import {
 } from "../../src/demo/scenario.js";
 import { AccessPath, Category, RecordStatus } from "../../src/sdk/constants.js";
 import { CareLedger__factory } from "../../typechain-types/index.js";
-import { findLeak, plaintextWindows, SpyStore } from "../helpers/clients.js";
+import { findLeak, plaintextWindows, SpyStore } from "../helpers/index.js";
 
 const { ethers } = await network.create();
 const signers = await ethers.getSigners();

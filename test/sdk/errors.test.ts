@@ -34,8 +34,7 @@ import {
   findRevertData,
   withDecodedErrors,
 } from "../../src/sdk/errors.js";
-import type { SdkWorld } from "../helpers/sdk-world.js";
-import { deploySdkWorld, hashOf } from "../helpers/sdk-world.js";
+import { type SdkWorld, deploySdkWorld, hashOf, rejection } from "../helpers/index.js";
 
 const { networkHelpers } = await network.create();
 const iface = careLedgerInterface();
@@ -43,16 +42,6 @@ const DAY = 86_400;
 
 async function sdkWorld(connection: Parameters<typeof deploySdkWorld>[0]): Promise<SdkWorld> {
   return deploySdkWorld(connection);
-}
-
-/** The rejection of `promise`, which must reject. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected the call to revert, but it succeeded");
 }
 
 async function grant(
@@ -173,7 +162,7 @@ describe("SDK errors: decodeContractError", function () {
               : via === "estimateGas"
                 ? ledger.openRecord.estimateGas(recordId, purpose)
                 : ledger.openRecord.staticCall(recordId, purpose);
-          const raw = await rejectionOf(call);
+          const raw = await rejection(call);
 
           const decoded = decodeContractError(raw, iface, { functionName: "openRecord" });
           expect(decoded).to.be.instanceOf(AccessDeniedError);
@@ -196,7 +185,7 @@ describe("SDK errors: decodeContractError", function () {
 
   it("names the action from the failing function: a refused write says 'write'", async function () {
     const w = await networkHelpers.loadFixture(sdkWorld);
-    const raw = await rejectionOf(
+    const raw = await rejection(
       w.ledger
         .connect(w.billing)
         .anchorRecord(w.patient.address, Category.Labs, hashOf("billing-lab")),
@@ -320,7 +309,7 @@ describe("SDK errors: decodeContractError", function () {
     for (const row of FAMILIES) {
       it(row.title, async function () {
         const w = await networkHelpers.loadFixture(sdkWorld);
-        const raw = await rejectionOf(row.run(w));
+        const raw = await rejection(row.run(w));
         const err = decodeContractError(raw);
         expect(err).to.be.instanceOf(row.Class);
         expect(err).to.not.be.instanceOf(AccessDeniedError);
@@ -335,7 +324,7 @@ describe("SDK errors: decodeContractError", function () {
   it("the registrar role is named in the message", async function () {
     const w = await networkHelpers.loadFixture(sdkWorld);
     const err = decodeContractError(
-      await rejectionOf(w.ledger.connect(w.outsider).registerOrganization(9)),
+      await rejection(w.ledger.connect(w.outsider).registerOrganization(9)),
     );
     expect(err?.message).to.equal(`${short(w.outsider.address)} is not a registrar`);
   });
@@ -423,7 +412,7 @@ describe("SDK errors: decodeContractError", function () {
 
     it("rejects with the decoded error of a reverted transaction", async function () {
       const w = await networkHelpers.loadFixture(sdkWorld);
-      const err = await rejectionOf(
+      const err = await rejection(
         withDecodedErrors(w.ledger.connect(w.billing).openRecord(w.lab, Purpose.Payment), {
           functionName: "openRecord",
         }),
@@ -434,7 +423,7 @@ describe("SDK errors: decodeContractError", function () {
 
     it("passes other errors through unchanged", async function () {
       const original = new Error("network down");
-      expect(await rejectionOf(withDecodedErrors(Promise.reject(original)))).to.equal(original);
+      expect(await rejection(withDecodedErrors(Promise.reject(original)))).to.equal(original);
     });
   });
 });

@@ -27,8 +27,7 @@ import { ReleasedCopyMismatchError } from "../../src/sdk/clients/errors.js";
 import { PatientClient } from "../../src/sdk/clients/patient.js";
 import { AccessPath, Category, Purpose } from "../../src/sdk/index.js";
 import { MemoryBlobStore } from "../../src/store/index.js";
-import { rejection } from "../helpers/rejection.js";
-import { deployClientsWorld, type ClientsWorld } from "../helpers/clients.js";
+import { rejection, deployClientsWorld, type ClientsWorld } from "../helpers/index.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
