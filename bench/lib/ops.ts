@@ -289,7 +289,7 @@ export async function measureOps(b: BenchLedger): Promise<OpGas[]> {
   );
 
   // Views: execution gas of the call.
-  const viewGas = async (id: OpId, data: string, estimate: bigint): Promise<void> => {
+  const viewGas = (id: OpId, data: string, estimate: bigint): void => {
     const cd = calldataGas(data);
     out.push({ id, gas: Number(estimate) - 21_000 - cd, calldataGas: cd });
   };
@@ -299,13 +299,13 @@ export async function measureOps(b: BenchLedger): Promise<OpGas[]> {
     Category.Labs,
     Purpose.Treatment,
   ];
-  await viewGas(
+  viewGas(
     "hasAccess",
     ledger.interface.encodeFunctionData("hasAccess", hasAccessArgs),
     await ledger.hasAccess.estimateGas(...hasAccessArgs),
   );
   const canOpenArgs: [string, string, number] = [b.record0, addresses.doctor, Purpose.Treatment];
-  await viewGas(
+  viewGas(
     "canOpen",
     ledger.interface.encodeFunctionData("canOpen", canOpenArgs),
     await ledger.canOpen.estimateGas(...canOpenArgs),

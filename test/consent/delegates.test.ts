@@ -7,7 +7,6 @@ import { expect } from "chai";
 import { type ContractTransactionResponse, ZeroAddress } from "ethers";
 import {
   pinNextTimestamp,
-  DELEGATION_LIFETIME,
   GUARDIAN_SCOPE,
   type SignedConsentFixture,
   deploySignedConsentFixture,

@@ -142,7 +142,9 @@ describe("Signed consent (EIP-712)", function () {
       const f = await networkHelpers.loadFixture(fixture);
       const signed = await patientGrant(f);
       const json = serializeSignedConsent(signed);
-      expect(JSON.parse(json).message.expiresAt).to.equal(signed.message.expiresAt.toString());
+      expect((JSON.parse(json) as { message: { expiresAt: unknown } }).message.expiresAt).to.equal(
+        signed.message.expiresAt.toString(),
+      );
       expect(parseSignedConsent(json)).to.deep.equal(signed);
 
       const bad = JSON.parse(json) as { message: Record<string, unknown>; signer: string };
@@ -716,7 +718,7 @@ describe("Signed consent (EIP-712)", function () {
       );
       const relayed = await rejection(relayGrant(asRelayer, signed));
       expect(relayed).to.be.instanceOf(InvalidSignatureError);
-      expect((relayed as Error).message).to.match(/is at nonce 0/);
+      expect(relayed.message).to.match(/is at nonce 0/);
     });
   });
 

@@ -50,7 +50,8 @@ import {
 } from "../helpers/index.js";
 
 const connection = await network.create();
-const { loadFixture, time } = connection.networkHelpers;
+const { time } = connection.networkHelpers;
+const loadFixture = connection.networkHelpers.loadFixture.bind(connection.networkHelpers);
 
 type SuccessCode = "+" | "P" | "C" | "B";
 type RefusalCode = "M" | "I" | "R" | "K" | "G" | "N" | "X" | "A" | "F" | "D" | "O" | "U" | "V";

@@ -12,11 +12,11 @@ import {
   expectOpened,
   contentHash,
   deployConsentedRecordsFixture,
-  recordIdOf,
 } from "../helpers/index.js";
 
 const connection = await network.create();
-const { loadFixture, time } = connection.networkHelpers;
+const { time } = connection.networkHelpers;
+const loadFixture = connection.networkHelpers.loadFixture.bind(connection.networkHelpers);
 
 const UNKNOWN = contentHash("access/unknown");
 

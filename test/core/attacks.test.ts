@@ -35,7 +35,8 @@ import {
 import { sendSignedConsent } from "../../src/consent/relay.js";
 
 const connection = await network.create();
-const { loadFixture, time } = connection.networkHelpers;
+const { time } = connection.networkHelpers;
+const loadFixture = connection.networkHelpers.loadFixture.bind(connection.networkHelpers);
 
 const DAY = 24 * 60 * 60;
 const WHY = documentHash("attack/justification");

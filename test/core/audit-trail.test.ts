@@ -22,7 +22,7 @@ import {
 } from "../helpers/index.js";
 
 const connection = await network.create();
-const { loadFixture } = connection.networkHelpers;
+const loadFixture = connection.networkHelpers.loadFixture.bind(connection.networkHelpers);
 
 const WHY = documentHash("audit/justification");
 const NOTES = documentHash("audit/notes");

@@ -19,7 +19,8 @@ import {
 } from "../helpers/index.js";
 
 const connection = await network.create();
-const { loadFixture, time } = connection.networkHelpers;
+const { time } = connection.networkHelpers;
+const loadFixture = connection.networkHelpers.loadFixture.bind(connection.networkHelpers);
 
 const WHY = documentHash("break-glass/justification");
 const NOTES = documentHash("break-glass/review-notes");

@@ -18,13 +18,13 @@ import {
   revertDataOf,
   type CareLedgerFixture,
   contentHash,
-  recordIdOf,
   deployCareLedgerFixture,
   deployConsentedRecordsFixture,
 } from "../helpers/index.js";
 
 const connection = await network.create();
-const { loadFixture, time } = connection.networkHelpers;
+const { time } = connection.networkHelpers;
+const loadFixture = connection.networkHelpers.loadFixture.bind(connection.networkHelpers);
 
 const LABS_AND_MEDS = maskOf(Category.Labs, Category.Medications);
 const TREATMENT_AND_RESEARCH = maskOf(Purpose.Treatment, Purpose.Research);

@@ -27,7 +27,8 @@ import {
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
-const { loadFixture, time } = networkHelpers;
+const { time } = networkHelpers;
+const loadFixture = networkHelpers.loadFixture.bind(networkHelpers);
 
 /** ERC-165 id of an interface: XOR of its own function selectors. */
 function interfaceIdOf(iface: Interface): string {
@@ -99,7 +100,7 @@ describe("CareGovernance", function () {
       const granted = receipt!.logs
         .map((log) => ledger.interface.parseLog(log))
         .filter((e) => e?.name === "RoleGranted")
-        .map((e) => [e!.args.role, e!.args.account]);
+        .map((e): unknown[] => [e!.args.role, e!.args.account]);
       expect(granted).to.deep.equal([[DEFAULT_ADMIN_ROLE, admin!.address]]);
       expect(await ledger.hasRole(REGISTRAR_ROLE, ZeroAddress)).to.equal(false);
       await expect(ledger.registerOrganization(HOSPITAL_ORG_ID))

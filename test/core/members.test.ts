@@ -19,11 +19,11 @@ import {
   deployConsentedRecordsFixture,
   documentHash,
   encryptionKeyFor,
-  recordIdOf,
 } from "../helpers/index.js";
 
 const connection = await network.create();
-const { loadFixture, time } = connection.networkHelpers;
+const { time } = connection.networkHelpers;
+const loadFixture = connection.networkHelpers.loadFixture.bind(connection.networkHelpers);
 
 const NEW_KEY = encryptionKeyFor("rotated");
 const UNKNOWN_ORG = 99;

@@ -11,7 +11,7 @@ import {
 
 const connection = await network.create();
 const { ethers } = connection;
-const { loadFixture } = connection.networkHelpers;
+const loadFixture = connection.networkHelpers.loadFixture.bind(connection.networkHelpers);
 
 // What must never reach the chain: a FHIR-like record body, a justification and review notes, in clear.
 const RECORD_JSON = JSON.stringify({
@@ -58,7 +58,7 @@ async function storageWordsOf(txHash: string): Promise<string[]> {
 
 function isFixedSize(param: ParamType): boolean {
   if (param.type === "string" || param.type === "bytes" || param.isArray()) return false;
-  if (param.isTuple()) return param.components!.every(isFixedSize);
+  if (param.isTuple()) return param.components.every(isFixedSize);
   return true;
 }
 

@@ -21,7 +21,7 @@ import {
 } from "../helpers/index.js";
 
 const connection = await network.create();
-const { loadFixture } = connection.networkHelpers;
+const loadFixture = connection.networkHelpers.loadFixture.bind(connection.networkHelpers);
 
 /** The consented fixture, `patient` having appointed `spare[0]` as delegate, then paused. */
 async function pausedFixture(): Promise<ConsentedRecordsFixture> {
@@ -138,7 +138,7 @@ const BLOCKED: readonly PauseCase[] = [
     name: "grantConsentFor (by the delegate)",
     send: (f) =>
       f.ledger
-        .connect(f.spare[0]!)
+        .connect(f.spare[0])
         .grantConsentFor(f.patient.address, f.nurse.address, 1, 1, f.consentExpiresAt),
     event: "ConsentGranted",
     args: (f) => [
@@ -234,8 +234,7 @@ const ALLOWED: readonly PauseCase[] = [
   },
   {
     name: "revokeConsentFor (by the delegate)",
-    send: (f) =>
-      f.ledger.connect(f.spare[0]!).revokeConsentFor(f.patient.address, f.doctor.address),
+    send: (f) => f.ledger.connect(f.spare[0]).revokeConsentFor(f.patient.address, f.doctor.address),
     event: "ConsentRevoked",
     args: (f) => [f.patient.address, f.doctor.address, f.spare[0]!.address],
   },

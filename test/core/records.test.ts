@@ -22,7 +22,8 @@ import {
 } from "../helpers/index.js";
 
 const connection = await network.create();
-const { loadFixture, time } = connection.networkHelpers;
+const { time } = connection.networkHelpers;
+const loadFixture = connection.networkHelpers.loadFixture.bind(connection.networkHelpers);
 
 interface ExpectedRecord {
   readonly patient: string;

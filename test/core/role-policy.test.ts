@@ -14,7 +14,7 @@ import {
 } from "../helpers/index.js";
 
 const connection = await network.create();
-const { loadFixture } = connection.networkHelpers;
+const loadFixture = connection.networkHelpers.loadFixture.bind(connection.networkHelpers);
 
 /** The default "minimum necessary" policy of every role, written out: [read, write, emergencyRead]. */
 const DEFAULT_POLICIES: Readonly<Record<number, readonly [number, number, number]>> = {

@@ -213,7 +213,7 @@ describe("deploy: out of process on a real node (anvil, chain 1337, zero gas)", 
           accounts[0],
         ]);
         expect(
-          byName("MemberOnboarded").map((e) => [e.args.account, Number(e.args.role)]),
+          byName("MemberOnboarded").map((e): unknown[] => [e.args.account, Number(e.args.role)]),
         ).to.deep.equal([
           [doctor.address, Role.Doctor],
           [patient.address, Role.Patient],

@@ -29,12 +29,10 @@ const GWEI = 10n ** 9n;
 const deployerWallet = Wallet.createRandom();
 const DEPLOYER = deployerWallet.address;
 
-const value = (name: string, text: string): Secret => ({ name, get: async () => text });
+const value = (name: string, text: string): Secret => ({ name, get: () => Promise.resolve(text) });
 const failing = (name: string, error: Error): Secret => ({
   name,
-  get: async () => {
-    throw error;
-  },
+  get: () => Promise.reject(error),
 });
 const envVarNotFound = (name: string): HardhatError =>
   new HardhatError(HardhatError.ERRORS.CORE.GENERAL.ENV_VAR_NOT_FOUND, { name });
@@ -308,9 +306,9 @@ describe("deploy: preflight", function () {
       });
       const asked: string[] = [];
       const report = await preflight(target(server.url, { gasPrice: "auto" }), {
-        gasLimit: async (deployer) => {
+        gasLimit: (deployer) => {
           asked.push(deployer);
-          return 2_000_000n;
+          return Promise.resolve(2_000_000n);
         },
       });
       expect(asked).to.deep.equal([DEPLOYER]);

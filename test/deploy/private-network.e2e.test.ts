@@ -282,7 +282,7 @@ describe("deploy: private-network clients (anvil as a paris EVM and a legacy cha
       expect(errorLines(ignition)[0]).to.equal(
         'Error in community plugin careledger-environment: CARELEDGER_CHAIN_ID="twenty" is not a chain id: use a positive integer',
       );
-      expect(ignition.stdout + ignition.stderr).to.not.match(/report it|    at /);
+      expect(ignition.stdout + ignition.stderr).to.not.match(/report it| {4}at /);
       expect(await blockNumberOf(paris().url)).to.equal(parisBlocks);
       // the keystore's own answer (there is none in this config home), not a config crash
       expect(list.stdout + list.stderr).to.not.match(/NetworkConfigError|report it|twenty/);

@@ -42,7 +42,7 @@ describe("deploy: resumable after the process is killed half way", function () {
   it("finishes on the second run without deploying or calling anything twice", async function () {
     const url = ws.nodes[0]!.url;
     const accounts = await accountsOf(url);
-    const [deployer, registrar, r2, r3, , , , , , admin] = accounts as string[];
+    const [deployer, registrar, r2, r3, , , , , , admin] = accounts;
     const parameters = await writeParameters(ws.dir, {
       admin, // not the deployer: the deploy ends with beginDefaultAdminTransfer(admin)
       adminTransferDelay: 600,

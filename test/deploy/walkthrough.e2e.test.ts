@@ -185,7 +185,7 @@ describe("docs/private-network.md followed step by step against anvil (chain 202
     const provider = new JsonRpcProvider(node().url, 2025, { staticNetwork: true });
     try {
       const ledger = connectCareLedger(deployed, provider);
-      const adminSigner = await provider.getSigner(admin!);
+      const adminSigner = await provider.getSigner(admin);
       await waitFor("the admin transfer delay", async () => {
         const [, schedule] = await ledger.pendingDefaultAdmin();
         const block = await provider.getBlock("latest");
@@ -195,7 +195,7 @@ describe("docs/private-network.md followed step by step against anvil (chain 202
       expect(await ledger.defaultAdmin()).to.equal(admin);
       const registrar = await AdminClient.connect({
         ledger,
-        signer: await provider.getSigner(registrar1!),
+        signer: await provider.getSigner(registrar1),
       });
       await registrar.registerOrganization(7);
       await registrar.onboardMember({

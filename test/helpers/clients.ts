@@ -22,21 +22,23 @@ export class SpyStore implements BlobStore {
   puts = 0;
   tamper: ((bytes: Uint8Array) => Uint8Array) | undefined;
 
-  async put(bytes: Uint8Array): Promise<ContentHash> {
+  put(bytes: Uint8Array): Promise<ContentHash> {
     this.puts++;
     const hash = contentHash(bytes);
     this.#blobs.set(hash, Uint8Array.from(bytes));
-    return hash;
+    return Promise.resolve(hash);
   }
 
-  async get(hash: string): Promise<Uint8Array> {
+  get(hash: string): Promise<Uint8Array> {
     this.gets++;
-    const bytes = this.peek(hash);
-    return this.tamper === undefined ? bytes : this.tamper(bytes);
+    // A missing blob rejects (peek throws inside the then), as an async store's get would.
+    return Promise.resolve(hash)
+      .then((h) => this.peek(h))
+      .then((bytes) => (this.tamper === undefined ? bytes : this.tamper(bytes)));
   }
 
-  async has(hash: string): Promise<boolean> {
-    return this.#blobs.has(hash.toLowerCase());
+  has(hash: string): Promise<boolean> {
+    return Promise.resolve(this.#blobs.has(hash.toLowerCase()));
   }
 
   /** Copy of the stored bytes (not counted, never tampered). */

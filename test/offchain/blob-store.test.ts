@@ -256,7 +256,7 @@ describe("offchain / blob store", function () {
       const lying: BlobStore = {
         put: (b) => honest.put(b),
         has: (h) => honest.has(h),
-        get: async () => enc("not what you asked for"),
+        get: () => Promise.resolve(enc("not what you asked for")),
       };
       const store = withVerification(lying);
       const hash = await store.put(enc("real"));
@@ -266,9 +266,9 @@ describe("offchain / blob store", function () {
 
     it("refuses a back end that reports a wrong hash on put", async function () {
       const wrongHash: BlobStore = {
-        put: async () => keccak256(enc("other")) as ContentHash,
-        has: async () => false,
-        get: async () => new Uint8Array(0),
+        put: () => Promise.resolve(keccak256(enc("other")) as ContentHash),
+        has: () => Promise.resolve(false),
+        get: () => Promise.resolve(new Uint8Array(0)),
       };
       expect(await rejection(withVerification(wrongHash).put(enc("x")))).to.be.instanceOf(
         IntegrityError,

@@ -149,7 +149,7 @@ describe("offchain / store: privacy, anchor journal, disk faults", function () {
     });
   });
 
-  it("other system errors are StorageError with the system code", async function () {
+  it("other system errors are StorageError with the system code", function () {
     const error = storageErrorFrom(
       Object.assign(new Error("EIO: i/o error"), { code: "EIO" }),
       "read a blob",

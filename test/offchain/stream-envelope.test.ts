@@ -191,7 +191,6 @@ describe("CLE2 streamed envelopes", function () {
         prefix + Math.min((i + 1) * SEALED, 4 * SEALED + S / 2 + 16),
       );
     const trailer = () => envelope.subarray(envelope.length - (5 * 32 + 32));
-    const region = () => envelope.subarray(p, envelope.length - trailer().length);
     const join = (...parts: Uint8Array[]) => Buffer.concat(parts);
 
     before(async function () {

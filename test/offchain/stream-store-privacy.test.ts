@@ -201,9 +201,7 @@ describe("offchain / streamed blobs in the filesystem store: privacy, frame, jou
       const error = await rejection(
         store.putStream(sealed(100), {
           intent,
-          beforeCommit: async () => {
-            throw refusal;
-          },
+          beforeCommit: () => Promise.reject(refusal),
         }),
       );
       expect(error).to.equal(refusal);

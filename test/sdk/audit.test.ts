@@ -225,7 +225,7 @@ describe("SDK audit: verifyAuditTrail and foldAuditEntries", function () {
             purpose: Purpose.Treatment,
             path: AccessPath.Patient,
             openedAt: 1,
-          } as AuditEvent,
+          },
         ],
       ],
     ];

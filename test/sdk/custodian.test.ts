@@ -480,11 +480,12 @@ describe("SDK: break-glass key release (emergency key custodian)", function () {
       [
         "a malformed request",
         "invalid-request",
-        async (s, lab) => ({
-          recordId: lab.recordId,
-          responder: s.w.signers.responder.address,
-          openTxHash: "0x1234",
-        }),
+        (s, lab) =>
+          Promise.resolve({
+            recordId: lab.recordId,
+            responder: s.w.signers.responder.address,
+            openTxHash: "0x1234",
+          }),
       ],
     ];
 

@@ -60,11 +60,11 @@ describe("demo scenario (npm run demo)", function () {
   it("anchors whatever the sealing step produces (where envelope encryption plugs in)", async function () {
     const sealed: DemoRecord[] = [];
     const hashes: string[] = [];
-    const seal: SealRecord = async (record) => {
+    const seal: SealRecord = (record) => {
       sealed.push(record);
       const envelope = randomBytes(64);
       hashes.push(keccak256(envelope));
-      return { envelope, contentHash: keccak256(envelope) };
+      return Promise.resolve({ envelope, contentHash: keccak256(envelope) });
     };
     const result = await runDemo({ signers, log: silent, seal });
     expect(sealed.map((r) => r.category)).to.deep.equal([Category.Labs, Category.Medications]);
@@ -78,7 +78,8 @@ describe("demo scenario (npm run demo)", function () {
 
   it("fails loudly when a step that must succeed reverts", async function () {
     const same = keccak256(randomBytes(32));
-    const seal: SealRecord = async () => ({ envelope: new Uint8Array(1), contentHash: same });
+    const seal: SealRecord = () =>
+      Promise.resolve({ envelope: new Uint8Array(1), contentHash: same });
     try {
       await runDemo({ signers, log: silent, seal });
       expect.fail("the demo should fail");
@@ -91,10 +92,11 @@ describe("demo scenario (npm run demo)", function () {
   });
 
   it("fails loudly on a bad content hash and on too few signers", async function () {
-    const zero: SealRecord = async () => ({
-      envelope: new Uint8Array(1),
-      contentHash: `0x${"00".repeat(32)}`,
-    });
+    const zero: SealRecord = () =>
+      Promise.resolve({
+        envelope: new Uint8Array(1),
+        contentHash: `0x${"00".repeat(32)}`,
+      });
     for (const options of [
       { signers, log: silent, seal: zero },
       { signers: signers.slice(0, 8), log: silent },
