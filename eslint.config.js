@@ -36,6 +36,9 @@ export default defineConfig(
         "error",
         { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
       ],
+      // A rejection passed through untouched (`promise.then(…, (error: unknown) => reject(error))`) keeps
+      // whatever the first promise rejected with; every new rejection is still an Error.
+      "@typescript-eslint/prefer-promise-reject-errors": ["error", { allowThrowingUnknown: true }],
     },
   },
   {

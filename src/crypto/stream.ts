@@ -600,9 +600,13 @@ function splice(
     async read(offset, length) {
       const out = new Uint8Array(length);
       const parts: [number, number, (o: number, n: number) => Promise<Uint8Array>][] = [
-        [0, prefix.length, async (o, n) => prefix.subarray(o, o + n)],
+        [0, prefix.length, (o, n) => Promise.resolve(prefix.subarray(o, o + n))],
         [prefix.length, middle, (o, n) => anchored.read(from + o, n)],
-        [prefix.length + middle, commitment.length, async (o, n) => commitment.subarray(o, o + n)],
+        [
+          prefix.length + middle,
+          commitment.length,
+          (o, n) => Promise.resolve(commitment.subarray(o, o + n)),
+        ],
       ];
       for (const [start, len, read] of parts) {
         const a = Math.max(offset, start);
@@ -815,7 +819,7 @@ export function contentIdOf(bytes: Uint8Array, suite: StreamCipherSuite): Conten
 export function bytesSource(bytes: Uint8Array): RandomAccessSource {
   return {
     size: bytes.length,
-    read: async (offset, length) => bytes.subarray(offset, offset + length),
+    read: (offset, length) => Promise.resolve(bytes.subarray(offset, offset + length)),
   };
 }
 

@@ -302,11 +302,17 @@ export function describeFees(report: PreflightReport): string {
   return `paid gas (${report.transactionType === "eip1559" ? "EIP-1559, max fee" : "legacy, gas price"} ${report.sentPrice} wei; estimated ${report.estimatedCost} wei)`;
 }
 
+/** The text of an error's cause: its message, or the string itself; nothing for anything else. */
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  return typeof cause === "string" ? cause : "";
+}
+
 /** A node that refused a zero-priced transaction of the deploy, as the one-line refusal. */
 function zeroPriceRejection(error: unknown, report: PreflightReport): PreflightError | undefined {
   if (report.feeMode !== "zero") return undefined;
   const text =
-    error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : String(error);
+    error instanceof Error ? `${error.message} ${describeCause(error.cause)}` : String(error);
   const reason =
     /(gas price below[^.\n]*|minimum gas price[^.\n]*|underpriced[^.\n]*|max fee per gas less than[^.\n]*|fee cap[^.\n]*too low[^.\n]*)/i.exec(
       text,

@@ -11,19 +11,20 @@ import { assertNetworkEnvironment, NetworkConfigError } from "./networks.js";
 /** The plugin id, as printed by Hardhat. */
 export const ENVIRONMENT_PLUGIN_ID = "careledger-environment";
 
-export default async (): Promise<Partial<NetworkHooks>> => ({
-  async newConnection(context, next) {
-    const connection = await next(context);
-    const config = connection.networkConfig;
-    const urlName = config.type === "http" ? (config.url as { name?: unknown }).name : undefined;
-    const prefix = typeof urlName === "string" ? /^(.+)_RPC_URL$/.exec(urlName)?.[1] : undefined;
-    try {
-      if (prefix !== undefined) assertNetworkEnvironment(prefix);
-    } catch (error) {
-      if (!(error instanceof NetworkConfigError)) throw error;
-      await connection.close();
-      throw new HardhatPluginError(ENVIRONMENT_PLUGIN_ID, error.message, error);
-    }
-    return connection;
-  },
-});
+export default (): Promise<Partial<NetworkHooks>> =>
+  Promise.resolve({
+    async newConnection(context, next) {
+      const connection = await next(context);
+      const config = connection.networkConfig;
+      const urlName = config.type === "http" ? (config.url as { name?: unknown }).name : undefined;
+      const prefix = typeof urlName === "string" ? /^(.+)_RPC_URL$/.exec(urlName)?.[1] : undefined;
+      try {
+        if (prefix !== undefined) assertNetworkEnvironment(prefix);
+      } catch (error) {
+        if (!(error instanceof NetworkConfigError)) throw error;
+        await connection.close();
+        throw new HardhatPluginError(ENVIRONMENT_PLUGIN_ID, error.message, error);
+      }
+      return connection;
+    },
+  });

@@ -214,7 +214,7 @@ function isAuditAction(name: string): name is AuditEvent["action"] {
 /** A decoded event value as the entry types hold it: `uint64` as bigint, smaller integers as number. */
 function entryValue(type: string, value: unknown): unknown {
   if (type === "uint64") return BigInt(value as bigint);
-  if (type.startsWith("uint")) return Number(value as bigint);
+  if (type.startsWith("uint")) return Number(value);
   return String(value);
 }
 

@@ -229,7 +229,7 @@ function logScanQueries(options: CareLedgerQueriesOptions): CareLedgerQueries {
   ): Promise<Log[]> => {
     const provider = providerOf(contract);
     const toBlock = await provider.getBlockNumber();
-    const topics = [names.map((n) => iface.getEvent(n)!.topicHash), ...filter];
+    const topics = [names.map((n) => iface.getEvent(n).topicHash), ...filter];
     const logs: Log[] = [];
     for (let start = fromBlock; start <= toBlock; start += 5_000) {
       logs.push(

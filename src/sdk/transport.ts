@@ -540,11 +540,11 @@ export class AccountSender {
     }
   }
 
-  async #checked(
+  #checked(
     pending: Unconfirmed,
     receipt: TransactionReceipt,
     iface: Interface | undefined,
-  ): Promise<MinedTransaction> {
+  ): MinedTransaction {
     if (receipt.status !== 1) {
       throw new NodeRejectedError(
         pending.functionName,
