@@ -9,13 +9,20 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { hexlify, id } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
-import { generateMemberKeyPair, type MemberKeyPair } from "../../src/crypto/index.js";
+import {
+  generateMemberKeyPair,
+  type MemberKeyPair,
+  type StreamCipherSuite,
+} from "../../src/crypto/index.js";
 import {
   AdminClient,
   AuditorClient,
   Category,
   ClinicianClient,
+  EmergencyKeyCustodian,
+  MemoryReleaseLog,
   PatientClient,
+  type ReleaseLog,
   Role,
 } from "../../src/sdk/index.js";
 import type { BlobStore } from "../../src/store/index.js";
@@ -182,23 +189,87 @@ export interface Clients {
   readonly admin: AdminClient;
 }
 
+/** What every client of a world shares: the ledger, where its logs start, the store and options. */
+export interface ClientBase {
+  readonly ledger: CareLedger;
+  readonly fromBlock: number;
+  readonly store: BlobStore;
+  readonly streamSuite?: StreamCipherSuite;
+  readonly emergencyCustodian?: { readonly publicKey: string };
+}
+
+/** Connects a world's accounts as SDK clients on `base`. */
+export interface ClientConnector {
+  patient(name: "patient" | "patient2"): Promise<PatientClient>;
+  clinician(name: ClientClinicianName): Promise<ClinicianClient>;
+  auditor(): Promise<AuditorClient>;
+  admin(name: "admin" | "registrar"): Promise<AdminClient>;
+}
+
+export function clientConnector(w: ClientsWorld, base: ClientBase): ClientConnector {
+  return {
+    patient: (name) =>
+      PatientClient.connect({ ...base, signer: w.signers[name], keys: w.keys[name] }),
+    clinician: (name) =>
+      ClinicianClient.connect({ ...base, signer: w.signers[name], keys: w.keys[name] }),
+    auditor: () => AuditorClient.connect({ ...base, signer: w.signers.auditor }),
+    admin: (name) => AdminClient.connect({ ...base, signer: w.signers[name] }),
+  };
+}
+
 /** A client of every kind for the world's members, all on `store`. */
 export async function connectClients(w: ClientsWorld, store: BlobStore): Promise<Clients> {
-  const base = { ledger: w.ledger, fromBlock: w.deploymentBlock };
-  const clinician = (name: ClientClinicianName): Promise<ClinicianClient> =>
-    ClinicianClient.connect({ ...base, signer: w.signers[name], store, keys: w.keys[name] });
-  const patient = (name: "patient" | "patient2"): Promise<PatientClient> =>
-    PatientClient.connect({ ...base, signer: w.signers[name], store, keys: w.keys[name] });
+  const connect = clientConnector(w, { ledger: w.ledger, fromBlock: w.deploymentBlock, store });
   return {
-    patient: await patient("patient"),
-    patient2: await patient("patient2"),
-    doctor: await clinician("doctor"),
-    doctor2: await clinician("doctor2"),
-    nurse: await clinician("nurse"),
-    billing: await clinician("billing"),
-    responder: await clinician("responder"),
-    auditor: await AuditorClient.connect({ ...base, signer: w.signers.auditor }),
-    registrar: await AdminClient.connect({ ...base, signer: w.signers.registrar }),
-    admin: await AdminClient.connect({ ...base, signer: w.signers.admin }),
+    patient: await connect.patient("patient"),
+    patient2: await connect.patient("patient2"),
+    doctor: await connect.clinician("doctor"),
+    doctor2: await connect.clinician("doctor2"),
+    nurse: await connect.clinician("nurse"),
+    billing: await connect.clinician("billing"),
+    responder: await connect.clinician("responder"),
+    auditor: await connect.auditor(),
+    registrar: await connect.admin("registrar"),
+    admin: await connect.admin("admin"),
   };
+}
+
+/** The clients world and the key pair of an emergency key custodian (its service's key file). */
+export interface CustodianWorld {
+  readonly w: ClientsWorld;
+  readonly custodianKeys: MemberKeyPair;
+}
+
+export async function deployCustodianWorld(connection: NetworkConnection): Promise<CustodianWorld> {
+  return { w: await deployClientsWorld(connection), custodianKeys: generateMemberKeyPair() };
+}
+
+export interface WithCustodian {
+  readonly custodian: EmergencyKeyCustodian;
+  /** Clients whose writers wrap each record key for the custodian too. */
+  readonly connect: ClientConnector;
+}
+
+/** A custodian over `store` on the network's provider, and clients that write for it. */
+export async function withCustodian(
+  connection: NetworkConnection,
+  { w, custodianKeys }: CustodianWorld,
+  store: BlobStore,
+  options: { readonly log?: ReleaseLog; readonly streamSuite?: StreamCipherSuite } = {},
+): Promise<WithCustodian> {
+  const custodian = new EmergencyKeyCustodian({
+    ledgerAddress: await w.ledger.getAddress(),
+    provider: connection.ethers.provider,
+    store,
+    keys: custodianKeys,
+    log: options.log ?? new MemoryReleaseLog(),
+  });
+  const connect = clientConnector(w, {
+    ledger: w.ledger,
+    fromBlock: w.deploymentBlock,
+    store,
+    ...(options.streamSuite === undefined ? {} : { streamSuite: options.streamSuite }),
+    emergencyCustodian: { publicKey: custodian.publicKey },
+  });
+  return { custodian, connect };
 }

@@ -14,7 +14,6 @@ import { join } from "node:path";
 import { network } from "hardhat";
 import {
   addReader,
-  generateMemberKeyPair,
   inspectEnvelope,
   NotAReaderError,
   openEnvelope,
@@ -56,7 +55,9 @@ import {
 import { deployCareLedger } from "../../src/sdk/deploy.js";
 import {
   rejection,
-  deployClientsWorld,
+  deployCustodianWorld,
+  withCustodian,
+  type CustodianWorld,
   HOSPITAL,
   labObservation,
   SpyStore,
@@ -68,13 +69,8 @@ const { ethers, networkHelpers } = connection;
 const DAY = 24 * 60 * 60;
 const HOUR = 60 * 60;
 
-interface CustodianWorld {
-  readonly w: ClientsWorld;
-  readonly custodianKeys: MemberKeyPair;
-}
-
 async function custodianWorld(): Promise<CustodianWorld> {
-  return { w: await deployClientsWorld(connection), custodianKeys: generateMemberKeyPair() };
+  return deployCustodianWorld(connection);
 }
 
 interface Setup {
@@ -94,37 +90,20 @@ interface Setup {
 
 /** The world, a custodian on the network's provider, and writers that wrap for the custodian. */
 async function setUp(log: ReleaseLog = new MemoryReleaseLog()): Promise<Setup> {
-  const { w, custodianKeys } = await networkHelpers.loadFixture(custodianWorld);
+  const world = await networkHelpers.loadFixture(custodianWorld);
   const store = new SpyStore();
-  const custodian = new EmergencyKeyCustodian({
-    ledgerAddress: await w.ledger.getAddress(),
-    provider: ethers.provider,
-    store,
-    keys: custodianKeys,
-    log,
-  });
-  const base = {
-    ledger: w.ledger,
-    fromBlock: w.deploymentBlock,
-    store,
-    emergencyCustodian: { publicKey: custodian.publicKey },
-  };
-  const clinician = (name: "doctor" | "doctor2" | "responder") =>
-    ClinicianClient.connect({ ...base, signer: w.signers[name], keys: w.keys[name] });
-  const patient = (name: "patient" | "patient2") =>
-    PatientClient.connect({ ...base, signer: w.signers[name], keys: w.keys[name] });
+  const { custodian, connect } = await withCustodian(connection, world, store, { log });
   return {
-    w,
+    ...world,
     store,
     custodian,
-    custodianKeys,
-    patient: await patient("patient"),
-    patient2: await patient("patient2"),
-    doctor: await clinician("doctor"),
-    doctor2: await clinician("doctor2"),
-    responder: await clinician("responder"),
-    auditor: await AuditorClient.connect({ ...base, signer: w.signers.auditor }),
-    registrar: await AdminClient.connect({ ...base, signer: w.signers.registrar }),
+    patient: await connect.patient("patient"),
+    patient2: await connect.patient("patient2"),
+    doctor: await connect.clinician("doctor"),
+    doctor2: await connect.clinician("doctor2"),
+    responder: await connect.clinician("responder"),
+    auditor: await connect.auditor(),
+    registrar: await connect.admin("registrar"),
   };
 }
 
