@@ -84,9 +84,9 @@ export type SealRecord = (record: DemoRecord) => Promise<SealedRecord>;
  * The body is not used, so nothing of it can leak into the chain. Pass it as `seal` to run the demo
  * without encryption (anchors and audited opens only).
  */
-export const standInSeal: SealRecord = async () => {
+export const standInSeal: SealRecord = () => {
   const envelope = randomBytes(160);
-  return { envelope, contentHash: keccak256(envelope) };
+  return Promise.resolve({ envelope, contentHash: keccak256(envelope) });
 };
 
 /** Options of {@link runDemo}. */

@@ -744,7 +744,8 @@ export class ContractRevertError<
 
   /** Narrow to one error: `if (e.is("ConsentExpired")) e.args.expiredAt`. */
   is<K extends ContractErrorName>(name: K): this is ContractRevertError<K> {
-    return (this.errorName as ContractErrorName) === name;
+    const own: ContractErrorName = this.errorName;
+    return own === name;
   }
 }
 
@@ -928,7 +929,7 @@ function findFunctionName(err: unknown, iface: Interface): string | undefined {
 
 function convert(param: ParamType, value: unknown): unknown {
   const int = /^u?int(\d+)$/.exec(param.type);
-  if (int !== null) return Number(int[1]) <= 48 ? Number(value as bigint) : BigInt(value as bigint);
+  if (int !== null) return Number(int[1]) <= 48 ? Number(value) : BigInt(value as bigint);
   if (param.type === "bytes32" && typeof value === "string") return value.toLowerCase();
   return value;
 }
@@ -953,7 +954,7 @@ export function contractErrorFrom<N extends ContractErrorName>(
   details: RevertDetails<N>,
 ): ContractRevertError<N> {
   const Class = CLASS_OF_KIND[CONTRACT_ERRORS[details.errorName].kind];
-  return new Class(details as AnyRevertDetails) as ContractRevertError as ContractRevertError<N>;
+  return new Class(details) as ContractRevertError<N>;
 }
 
 /**
@@ -989,7 +990,7 @@ export function decodeContractError(
   });
   return contractErrorFrom({
     errorName: description.name,
-    args: args as ContractErrorArgs[ContractErrorName],
+    args,
     data,
     functionName,
     cause: err,
