@@ -2,7 +2,8 @@
  * The test-layout gate (part of `npm run lint`). `hardhat test mocha` loads every `.ts` file under
  * `test/` and has no option to load only `*.test.ts`, so this check keeps the one naming:
  * - a TypeScript file outside `test/helpers/` is a spec named `*.test.ts`;
- * - `test/helpers/` (and its subfolders) holds helpers only: no `*.test.ts`, no `describe(`;
+ * - `test/helpers/` (and its subfolders) holds helpers only: no `*.test.ts`, and no `describe(` outside
+ *   the shared behaviours (`*.behavior.ts`, whose suites a spec calls with its own table);
  * - every file name is kebab-case (`stream-store.test.ts`, `private-network.e2e.test.ts`).
  * Prints one line per offending file, naming the file and the rule.
  *
@@ -30,9 +31,14 @@ for (const file of files) {
   if (isHelper && isSpec) {
     problems.push(`${file}: a spec inside ${HELPERS}/ (move it next to the code it tests)`);
   } else if (isHelper) {
+    if (name.endsWith(".behavior.ts")) continue;
     const text = await readFile(file, "utf8");
     const line = text.split("\n").findIndex((l) => /^\s*describe(?:\.\w+)?\(/.test(l));
-    if (line >= 0) problems.push(`${file}:${line + 1}: a helper declares a suite (describe)`);
+    if (line >= 0) {
+      problems.push(
+        `${file}:${line + 1}: a helper declares a suite (describe) outside *.behavior.ts`,
+      );
+    }
   } else if (!isSpec) {
     problems.push(`${file}: not named *.test.ts (helpers live under ${HELPERS}/)`);
   }

@@ -2,7 +2,8 @@
  * The front door of the test helpers. The world builder (`buildWorld`, world.ts) and its presets, the
  * shared constants, assertions and audit folding. Helpers that start processes or load large optional
  * dependencies are imported from their own files: deploy/ (CLI and RPC stand-ins), faulty-node.ts,
- * fhir-validator.ts, indexer.ts, postgres.ts.
+ * fhir-validator.ts, indexer.ts, postgres.ts; and so are the shared behaviours (`*.behavior.ts`), which
+ * the one spec that pairs with each imports.
  */
 export * from "./assertions.js";
 export * from "./audit.js";
