@@ -13,7 +13,7 @@
  */
 import { JsonRpcProvider, Network, toQuantity } from "ethers";
 import { jsonRpcRequest } from "../../src/deploy/jsonrpc.js";
-import { type MiningMode, startNode } from "../../src/deploy/node.js";
+import { type MiningMode, startNode } from "../../scripts/lib/node.js";
 import { type BenchLedger, Category, Purpose, setUpBench } from "./fixture.js";
 import { bulkHash } from "./ids.js";
 

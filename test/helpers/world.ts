@@ -14,7 +14,7 @@
  * `deployClientsWorld` (sdk-world.ts), and `setUpBench` (bench/lib/fixture.ts).
  */
 import type { ContractTransactionResponse, Signer, TransactionReceipt } from "ethers";
-import { deployCareLedger, recordIdOf } from "../../src/sdk/index.js";
+import { deployCareLedgerWithSigner, recordIdOf } from "../../src/sdk/index.js";
 import type { CareLedger } from "../../typechain-types/index.js";
 import { ADMIN_TRANSFER_DELAY, BREAK_GLASS_MAX_DURATION, BREAK_GLASS_WARMUP } from "./constants.js";
 
@@ -117,7 +117,7 @@ export async function buildWorld<A extends string, S extends Signer>(
     await Promise.all(actors.map(async (name) => [name, await signers[name].getAddress()])),
   ) as Record<A, string>;
 
-  const deployment = await deployCareLedger(signers[options.admin], {
+  const deployment = await deployCareLedgerWithSigner(signers[options.admin], {
     admin: addresses[options.admin],
     adminTransferDelay: options.adminTransferDelay ?? ADMIN_TRANSFER_DELAY,
     registrar: addresses[options.registrar],

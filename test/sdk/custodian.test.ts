@@ -52,7 +52,7 @@ import {
   ReviewVerdict,
   Role,
 } from "../../src/sdk/index.js";
-import { deployCareLedger } from "../../src/sdk/deploy.js";
+import { deployCareLedgerWithSigner } from "../../src/sdk/deploy.js";
 import {
   rejection,
   deployCustodianWorld,
@@ -319,7 +319,9 @@ describe("SDK: break-glass key release (emergency key custodian)", function () {
           await breakGlass(s);
           const { signers, keys } = s.w;
           const rogue = (
-            await deployCareLedger(signers.outsider, { registrar: signers.outsider.address })
+            await deployCareLedgerWithSigner(signers.outsider, {
+              registrar: signers.outsider.address,
+            })
           ).contract;
           await rogue.registerOrganization(HOSPITAL);
           // No break-glass warm-up on the rogue deployment: the responder breaks the glass at once.

@@ -27,6 +27,7 @@ import {
   NotAuthorizedError,
   NotFoundOnChainError,
   PausedError,
+  RecordErasedError,
   StateConflictError,
   UnknownRevertError,
   careLedgerInterface,
@@ -352,6 +353,7 @@ describe("SDK errors: decodeContractError", function () {
       "state-conflict": StateConflictError,
       "invalid-signature": InvalidSignatureError,
       paused: PausedError,
+      erased: RecordErasedError,
       other: ContractRevertError,
     };
 

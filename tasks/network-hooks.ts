@@ -6,7 +6,7 @@
  */
 import { HardhatPluginError } from "@nomicfoundation/hardhat-errors";
 import type { NetworkHooks } from "hardhat/types/hooks";
-import { assertNetworkEnvironment, NetworkConfigError } from "./networks.js";
+import { assertNetworkEnvironment, NetworkConfigError } from "../src/deploy/index.js";
 
 /** The plugin id, as printed by Hardhat. */
 export const ENVIRONMENT_PLUGIN_ID = "careledger-environment";
