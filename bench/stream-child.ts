@@ -37,7 +37,8 @@ interface Keys {
   readonly privateKey: string;
   readonly ids?: string[];
 }
-const keys: Keys = keysJson === undefined ? { readers: [], privateKey: "" } : JSON.parse(keysJson);
+const keys: Keys =
+  keysJson === undefined ? { readers: [], privateKey: "" } : (JSON.parse(keysJson) as Keys);
 const store = new FsBlobStore(dir ?? ".");
 
 /** Raw OpenSSL ChaCha20-Poly1305 over the body in 1 MiB updates + SHA-256 of the ciphertext. */

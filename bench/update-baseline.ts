@@ -1,6 +1,6 @@
 /**
  * `npm run bench:update-baseline`: measure every operation on a fresh bench ledger and rewrite
- * bench/gas-baseline.json, the figures the regression guard (test/bench/gas-regression.ts) holds the
+ * bench/gas-baseline.json, the figures the regression guard (test/bench/gas-regression.test.ts) holds the
  * contracts to. Run it on purpose, when a change is meant to move gas, and commit the file with it.
  */
 import { network } from "hardhat";

@@ -6,6 +6,7 @@
  *   npm run coverage 2>&1 | tee coverage.txt; npx tsx scripts/coverage-gate.ts coverage.txt
  */
 import { readFile } from "node:fs/promises";
+import { stripVTControlCharacters } from "node:util";
 
 const file = process.argv[2];
 if (file === undefined) {
@@ -13,7 +14,7 @@ if (file === undefined) {
   process.exit(2);
 }
 // Strip colours, then read the "File Coverage" rows: path, line %, statement %, uncovered lines.
-const text = (await readFile(file, "utf8")).replace(/\x1b\[[0-9;]*m/g, "");
+const text = stripVTControlCharacters(await readFile(file, "utf8"));
 const row = /(contracts\/\S+\.sol)\s*[│|]\s*([\d.]+)\s*[│|]\s*([\d.]+)\s*[│|]\s*([^│|║]*)/;
 const production = text
   .split("\n")

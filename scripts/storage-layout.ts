@@ -1,11 +1,11 @@
 /**
  * Print the storage layout of `CareLedger` from the current build, or, with `--write`, rewrite the
- * committed snapshot that `test/core/storageLayout.test.ts` checks (do this only for a reviewed change).
+ * committed snapshot that `test/core/storage-layout.test.ts` checks (do this only for a reviewed change).
  *
  *   npx hardhat build && npx tsx scripts/storage-layout.ts [--write]
  */
 import { writeFile } from "node:fs/promises";
-import { STORAGE_LAYOUT_SNAPSHOT, readStorageLayout } from "../test/helpers/storageLayout.js";
+import { STORAGE_LAYOUT_SNAPSHOT, readStorageLayout } from "../test/helpers/storage-layout.js";
 
 const layout = await readStorageLayout();
 const json = `${JSON.stringify(layout, null, 2)}\n`;

@@ -1,6 +1,6 @@
 /**
  * The committed gas figures (bench/gas-baseline.json) and the 2 % regression rule, shared by the bench
- * (which shows the comparison) and test/bench/gas-regression.ts (which fails on it).
+ * (which shows the comparison) and test/bench/gas-regression.test.ts (which fails on it).
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";

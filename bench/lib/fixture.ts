@@ -5,13 +5,7 @@
  * The setup is deterministic (same accounts, same deployment address, same ids), so the gas of every
  * measured operation is the same on every run: the regression guard depends on that.
  */
-import {
-  type ContractTransactionResponse,
-  type Provider,
-  type Signer,
-  type TransactionReceipt,
-  type TypedDataDomain,
-} from "ethers";
+import type { Provider, Signer, TypedDataDomain } from "ethers";
 import { GRANT_CONSENT_TYPES } from "../../src/consent/typedData.js";
 import {
   ALL_PURPOSES,
@@ -23,11 +17,12 @@ import {
   categoryMask,
   purposeMask,
 } from "../../src/sdk/constants.js";
-import { type CareLedger, CareLedger__factory } from "../../typechain-types/index.js";
+import type { CareLedger } from "../../typechain-types/index.js";
+import { buildWorld, mined } from "../../test/helpers/index.js";
 import { recordIdOf } from "../../src/sdk/recordId.js";
 import { freshHash } from "./ids.js";
 
-export { Category, Purpose, Role };
+export { Category, Purpose, Role, mined };
 
 /** The category and purpose sets the bench grants, narrows to and toggles. */
 export const Masks = {
@@ -75,24 +70,6 @@ export interface BenchLedger {
   readonly record0: string;
   /** Source of fresh ids: every measurement and bulk step takes the next numbers. */
   readonly sequence: { next: number };
-}
-
-/** A transaction failed: its receipt is missing or has status 0. */
-export class BenchTransactionError extends Error {
-  constructor(readonly what: string) {
-    super(`benchmark transaction failed: ${what}`);
-    this.name = "BenchTransactionError";
-  }
-}
-
-/** Wait for `tx` and return its receipt, or throw if it reverted. */
-export async function mined(
-  what: string,
-  tx: Promise<ContractTransactionResponse>,
-): Promise<TransactionReceipt> {
-  const receipt = await (await tx).wait();
-  if (receipt === null || receipt.status !== 1) throw new BenchTransactionError(what);
-  return receipt;
 }
 
 /** The grant a patient signs for `grantWithSig` (the patient signs: `signer` is the patient). */
@@ -152,64 +129,44 @@ export function grantWithSigArgs(grant: SignedGrant, signature: string): GrantWi
   ];
 }
 
-/** CareLedger constructor arguments: admin, admin transfer delay, registrar, break-glass max duration. */
-export type LedgerConstructorArgs = [string, number, string, number];
-
-/** Deploys CareLedger from `deployer`; returns its address. */
-export type DeployLedger = (deployer: Signer, args: LedgerConstructorArgs) => Promise<string>;
-
-/** Deploy with the TypeChain factory (the bytecode of the last `hardhat build`). */
-export async function deployFromFactory(
-  deployer: Signer,
-  args: LedgerConstructorArgs,
-): Promise<string> {
-  const deployed = await new CareLedger__factory(deployer).deploy(...args);
-  await deployed.waitForDeployment();
-  return deployed.getAddress();
-}
-
 /**
  * Deploy CareLedger and set up the actors: an organisation, a patient, a doctor with the patient's
  * consent, an auditor, an emergency responder; one earlier signed grant of the patient (so the next is a
  * "later" signature) and one record. No record is opened yet: both audit heads are zero.
  * `signers` needs 7 funded accounts.
  */
-export async function setUpBench(
-  signers: readonly Signer[],
-  deploy: DeployLedger = deployFromFactory,
-): Promise<BenchLedger> {
-  const [admin, registrar, patient, doctor, auditor, responder, relayer] = signers;
-  if (relayer === undefined || admin === undefined || registrar === undefined) {
-    throw new RangeError("setUpBench needs 7 signers");
-  }
-  if (
-    patient === undefined ||
-    doctor === undefined ||
-    auditor === undefined ||
-    responder === undefined
-  ) {
-    throw new RangeError("setUpBench needs 7 signers");
-  }
-  const actors: BenchActors = { admin, registrar, patient, doctor, auditor, responder, relayer };
-  const addresses = {
-    admin: await admin.getAddress(),
-    registrar: await registrar.getAddress(),
-    patient: await patient.getAddress(),
-    doctor: await doctor.getAddress(),
-    auditor: await auditor.getAddress(),
-    responder: await responder.getAddress(),
-    relayer: await relayer.getAddress(),
-  };
-  const provider = admin.provider;
-  if (provider === null) throw new RangeError("the signers have no provider");
-
-  const address = await deploy(admin, [
-    addresses.admin,
-    2 * 24 * 3600,
-    addresses.registrar,
-    BREAK_GLASS_MAX_DURATION,
-  ]);
-  const ledger = CareLedger__factory.connect(address, admin);
+export async function setUpBench(signers: readonly Signer[]): Promise<BenchLedger> {
+  if (signers.length < 7) throw new RangeError("setUpBench needs 7 signers");
+  const world = await buildWorld(signers, {
+    actors: ["admin", "registrar", "patient", "doctor", "auditor", "responder", "relayer"],
+    admin: "admin",
+    registrar: "registrar",
+    // The bench measures gas, not policy: widest limits and no break-glass warm-up (see FAR_EXPIRY).
+    limits: { maxConsentDuration: MAX_LIMIT, maxSignatureLifetime: MAX_LIMIT, breakGlassWarmup: 0 },
+    orgs: [HOSPITAL_ORG_ID],
+    members: {
+      patient: { role: Role.Patient, orgId: 0 },
+      doctor: { role: Role.Doctor, orgId: HOSPITAL_ORG_ID },
+      auditor: { role: Role.Auditor, orgId: HOSPITAL_ORG_ID },
+      responder: { role: Role.EmergencyResponder, orgId: HOSPITAL_ORG_ID },
+    },
+    publicKey: (_name, i) => freshHash("bench.fixture.key", i),
+    consents: () => [
+      {
+        patient: "patient",
+        grantee: "doctor",
+        categories: Masks.clinical,
+        purposes: Masks.allPurposes,
+        expiresAt: FAR_EXPIRY,
+      },
+    ],
+  });
+  const { ledger, addresses } = world;
+  const actors: BenchActors = world.signers;
+  const { patient, doctor, relayer } = actors;
+  const provider = ledger.runner?.provider;
+  if (provider == null) throw new RangeError("the signers have no provider");
+  const address = await ledger.getAddress();
   const { chainId } = await provider.getNetwork();
   const domain: TypedDataDomain = {
     name: "CareLedger",
@@ -218,39 +175,6 @@ export async function setUpBench(
     verifyingContract: address,
   };
   const sequence = { next: 0 };
-  // The bench measures gas, not policy: widest limits and no break-glass warm-up (see FAR_EXPIRY).
-  await mined("set limits", ledger.connect(admin).setLimits(MAX_LIMIT, MAX_LIMIT, 0));
-
-  const asRegistrar = ledger.connect(registrar);
-  await mined("register organisation", asRegistrar.registerOrganization(HOSPITAL_ORG_ID));
-  const key = (i: number): string => freshHash("bench.fixture.key", i);
-  await mined(
-    "onboard patient",
-    asRegistrar.onboardMember(addresses.patient, Role.Patient, 0, key(0)),
-  );
-  await mined(
-    "onboard doctor",
-    asRegistrar.onboardMember(addresses.doctor, Role.Doctor, HOSPITAL_ORG_ID, key(1)),
-  );
-  await mined(
-    "onboard auditor",
-    asRegistrar.onboardMember(addresses.auditor, Role.Auditor, HOSPITAL_ORG_ID, key(2)),
-  );
-  await mined(
-    "onboard responder",
-    asRegistrar.onboardMember(
-      addresses.responder,
-      Role.EmergencyResponder,
-      HOSPITAL_ORG_ID,
-      key(3),
-    ),
-  );
-  await mined(
-    "patient grants doctor",
-    ledger
-      .connect(patient)
-      .grantConsent(addresses.doctor, Masks.clinical, Masks.allPurposes, FAR_EXPIRY),
-  );
   const earlier: SignedGrant = {
     patient: addresses.patient,
     signer: addresses.patient,

@@ -1,6 +1,6 @@
 /**
  * Gas per operation: the one measurement shared by `npm run bench` and the regression guard
- * (test/bench/gas-regression.ts).
+ * (test/bench/gas-regression.test.ts).
  *
  * Transactions are measured by their receipt's `gasUsed` (21,000 + calldata + execution − refund).
  * Views (`hasAccess`, `canOpen`) are measured as **execution gas**: `eth_estimateGas` minus the 21,000
@@ -295,7 +295,7 @@ export async function measureOps(b: BenchLedger): Promise<OpGas[]> {
   );
 
   // Views: execution gas of the call.
-  const viewGas = async (id: OpId, data: string, estimate: bigint): Promise<void> => {
+  const viewGas = (id: OpId, data: string, estimate: bigint): void => {
     const cd = calldataGas(data);
     out.push({ id, gas: Number(estimate) - 21_000 - cd, calldataGas: cd });
   };
@@ -305,13 +305,13 @@ export async function measureOps(b: BenchLedger): Promise<OpGas[]> {
     Category.Labs,
     Purpose.Treatment,
   ];
-  await viewGas(
+  viewGas(
     "hasAccess",
     ledger.interface.encodeFunctionData("hasAccess", hasAccessArgs),
     await ledger.hasAccess.estimateGas(...hasAccessArgs),
   );
   const canOpenArgs: [string, string, number] = [b.record0, addresses.doctor, Purpose.Treatment];
-  await viewGas(
+  viewGas(
     "canOpen",
     ledger.interface.encodeFunctionData("canOpen", canOpenArgs),
     await ledger.canOpen.estimateGas(...canOpenArgs),

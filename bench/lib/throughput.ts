@@ -1,6 +1,6 @@
 /**
  * Throughput against a real node out of process (anvil on 127.0.0.1, started and stopped by PID through
- * scripts/lib/node.ts): a clinician anchors a record and opens it, sequentially (one transaction in flight)
+ * src/deploy/node.ts): a clinician anchors a record and opens it, sequentially (one transaction in flight)
  * and pipelined (up to `window` in flight, nonces managed here), and in multicall batches.
  *
  * The calls are encoded with the TypeChain binding and sent with `eth_sendTransaction` from the node's
@@ -14,7 +14,7 @@
 import { JsonRpcProvider, Network, toQuantity } from "ethers";
 import { jsonRpcRequest } from "../../src/deploy/jsonrpc.js";
 import { type MiningMode, startNode } from "../../scripts/lib/node.js";
-import { type BenchLedger, Category, Masks, Purpose, setUpBench } from "./fixture.js";
+import { type BenchLedger, Category, Purpose, setUpBench } from "./fixture.js";
 import { bulkHash } from "./ids.js";
 
 export interface LatencyStats {

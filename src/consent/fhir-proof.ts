@@ -96,7 +96,7 @@ export function readProofAttachment(attachment: unknown): ConsentProof {
     throw new ConsentProofError("transactionHash is not a 32-byte hex hash");
   return {
     signed: { ...request, signer: getAddress(signer), signature },
-    transactionHash: transactionHash as string | undefined,
+    transactionHash: transactionHash,
   };
 }
 

@@ -15,7 +15,7 @@ import {
   WRITE_ACTIONS,
   WRITE_PURPOSES,
 } from "./fhir-codes.js";
-import type { ConsentReader, Json } from "./fhir-reader.js";
+import type { ConsentReader } from "./fhir-reader.js";
 
 const PROVISION_REASONS: Readonly<Record<string, string>> = {
   code: "rules on specific codes cannot be represented: a grant covers whole categories",

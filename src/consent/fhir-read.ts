@@ -75,7 +75,7 @@ const CONSENT_REASONS: Readonly<Record<string, string>> = {
  */
 export function fromFhirConsent(consent: Consent, options: FromFhirOptions): FhirConsentMapping {
   const r = new ConsentReader(getBigInt(options.chainId));
-  const root = r.object(consent as unknown, "Consent");
+  const root = r.object(consent, "Consent");
   if (root === undefined) throw new UnsupportedFhirConsentError(r.unsupported);
 
   r.onlyKeys(
@@ -270,7 +270,7 @@ function readOrganization(r: ConsentReader, value: unknown): Reference | undefin
   if (list === undefined) return undefined;
   if (list.length !== 1)
     return r.flag("Consent.organization", "one custodian organisation at most");
-  return r.object(list[0], "Consent.organization[0]") as Reference | undefined;
+  return r.object(list[0], "Consent.organization[0]");
 }
 
 /** `policyRule` OPTIN (CareLedger's form) or `policy` [{uri: CareLedger's policy}] (the IHE PCF form). */
@@ -323,7 +323,7 @@ function readIdentifiers(
     const ident = r.object(item, path);
     if (ident === undefined) return;
     if (ident["system"] !== CARELEDGER_GRANT_ID_SYSTEM) {
-      out.others.push(ident as Identifier);
+      out.others.push(ident);
       return;
     }
     r.onlyKeys(ident, path, ["id", "use", "system", "value"]);

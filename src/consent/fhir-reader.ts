@@ -35,7 +35,7 @@ export class ConsentReader {
 
   array(value: unknown, path: string): readonly unknown[] | undefined {
     if (!Array.isArray(value)) return this.flag(path, "must be an array");
-    return value;
+    return value as unknown[];
   }
 
   string(value: unknown, path: string): string | undefined {

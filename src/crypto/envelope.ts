@@ -478,7 +478,7 @@ export function uniqueReaderKeys(readers: readonly ReaderInput[]): Uint8Array[] 
     throw new InvalidArgumentError("at least one reader is required");
   }
   const byHex = new Map<string, Uint8Array>();
-  readers.forEach((r, i) => {
+  readers.forEach((r: ReaderInput, i) => {
     const pk = parsePublicKey(r.publicKey, `reader ${i} public key`);
     byHex.set(toHex(pk), pk);
   });

@@ -4,10 +4,9 @@
  * envelope format CLE2"); this file is its executable form. No cryptography happens here.
  */
 import { InvalidArgumentError, InvalidEnvelopeError } from "../errors.js";
-import { compareBytes, isAllZero } from "./bytes.js";
+import { compareBytes } from "./bytes.js";
 import {
   checkCategory,
-  ENVELOPE_CATEGORY_COUNT,
   MAX_CONTEXT_BYTES,
   MAX_READERS,
   parseCommonFields,

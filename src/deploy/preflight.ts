@@ -183,7 +183,7 @@ export interface CheckedEndpoint {
   readonly endpoint: string;
   readonly chainId: number;
   /** JSON-RPC call whose transport failures are {@link PreflightError}s. */
-  call(method: string, params?: readonly unknown[]): Promise<unknown>;
+  readonly call: (method: string, params?: readonly unknown[]) => Promise<unknown>;
 }
 
 /** Checks 1 (URL set, valid, node answers) and 2 (chain id as configured). */
@@ -500,7 +500,7 @@ async function resolveDeployer(
       if (!(error instanceof JsonRpcResponseError)) throw error;
       accounts = [];
     }
-    const first = Array.isArray(accounts) ? accounts[0] : undefined;
+    const first: unknown = Array.isArray(accounts) ? accounts[0] : undefined;
     if (typeof first !== "string") {
       throw new PreflightError(
         "NO_DEPLOYER",

@@ -85,7 +85,6 @@ export class Deadline {
       promise.then(
         (value) => finish(() => resolve(value)),
         // The promise's own rejection passes through as is; request() maps it to a CareLedgerError.
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
         (error: unknown) => finish(() => reject(error)),
       );
     });

@@ -67,7 +67,7 @@ export async function putStreamFs(
       // Flush to disk in the background every SYNC_EVERY bytes, so the final fsync does not wait
       // for the whole blob and dirty pages stay bounded.
       let flushing: Promise<void> | undefined;
-      let flushError: unknown;
+      let flushError: { readonly error: unknown } | undefined;
       let unsynced = 0;
       // Chunks are gathered into one writev of about WRITE_BATCH bytes; one batch is in flight
       // while the next is produced.
@@ -89,7 +89,7 @@ export async function putStreamFs(
           unsynced = 0;
           flushing = pending
             .then(() => handle.datasync())
-            .catch((error: unknown) => void (flushError ??= error))
+            .catch((error: unknown) => void (flushError ??= { error }))
             .finally(() => (flushing = undefined));
         }
       };
@@ -103,7 +103,7 @@ export async function putStreamFs(
       await disk("store a blob", async () => {
         await pending;
         await flushing;
-        if (flushError !== undefined) throw flushError;
+        if (flushError !== undefined) throw flushError.error;
         const length = position - STREAM_HEADER;
         const fileSize = framedSize(2, length, store.padding);
         for (let at = position; at < fileSize; at += ZEROS.length) {

@@ -39,23 +39,23 @@ export class MemoryBlobStore implements BlobStore, StreamingBlobStore, AnchorJou
   }
 
   /** @inheritdoc */
-  async put(bytes: Uint8Array): Promise<ContentHash> {
-    const hash = contentIdOf(bytes, this.#suite);
-    if (!this.#blobs.has(hash)) this.#blobs.set(hash, Uint8Array.from(bytes));
-    return hash;
+  put(bytes: Uint8Array): Promise<ContentHash> {
+    // The executor runs at once and a throw in it rejects, as in an async body.
+    return new Promise((resolve) => {
+      const hash = contentIdOf(bytes, this.#suite);
+      if (!this.#blobs.has(hash)) this.#blobs.set(hash, Uint8Array.from(bytes));
+      resolve(hash);
+    });
   }
 
   /** @inheritdoc */
-  async get(hash: string): Promise<Uint8Array> {
-    const key = normalizeContentHash(hash);
-    const bytes = this.#blobs.get(key);
-    if (bytes === undefined) throw new NotFoundError("blob", key);
-    return Uint8Array.from(bytes);
+  get(hash: string): Promise<Uint8Array> {
+    return new Promise((resolve) => resolve(Uint8Array.from(this.#bytes(hash))));
   }
 
   /** @inheritdoc */
-  async has(hash: string): Promise<boolean> {
-    return this.#blobs.has(normalizeContentHash(hash));
+  has(hash: string): Promise<boolean> {
+    return new Promise((resolve) => resolve(this.#blobs.has(normalizeContentHash(hash))));
   }
 
   /** @inheritdoc */
@@ -75,20 +75,26 @@ export class MemoryBlobStore implements BlobStore, StreamingBlobStore, AnchorJou
   }
 
   /** @inheritdoc */
-  async markAnchored(hash: string): Promise<void> {
-    this.#unanchored.delete(normalizeContentHash(hash));
+  markAnchored(hash: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.#unanchored.delete(normalizeContentHash(hash));
+      resolve();
+    });
   }
 
   /** @inheritdoc */
-  async listUnanchored(): Promise<UnanchoredBlob[]> {
-    return [...this.#unanchored.values()].sort((a, b) => a.storedAt - b.storedAt);
+  listUnanchored(): Promise<UnanchoredBlob[]> {
+    return Promise.resolve([...this.#unanchored.values()].sort((a, b) => a.storedAt - b.storedAt));
   }
 
   /** @inheritdoc */
-  async deleteUnanchored(hash: string): Promise<void> {
-    const key = normalizeContentHash(hash);
-    this.#unanchored.delete(key);
-    this.#blobs.delete(key);
+  deleteUnanchored(hash: string): Promise<void> {
+    return new Promise((resolve) => {
+      const key = normalizeContentHash(hash);
+      this.#unanchored.delete(key);
+      this.#blobs.delete(key);
+      resolve();
+    });
   }
 
   #note(hash: ContentHash, intent: AnchorIntent): void {
@@ -115,10 +121,17 @@ export class MemoryBlobStore implements BlobStore, StreamingBlobStore, AnchorJou
   }
 
   /** @inheritdoc */
-  async openSource(hash: string): Promise<BlobSource> {
+  openSource(hash: string): Promise<BlobSource> {
+    return new Promise((resolve) =>
+      resolve({ ...bytesSource(this.#bytes(hash)), close: () => Promise.resolve() }),
+    );
+  }
+
+  /** The stored bytes of `hash` (not copied); throws NotFoundError. */
+  #bytes(hash: string): Uint8Array {
     const key = normalizeContentHash(hash);
     const bytes = this.#blobs.get(key);
     if (bytes === undefined) throw new NotFoundError("blob", key);
-    return { ...bytesSource(bytes), close: async () => undefined };
+    return bytes;
   }
 }

@@ -38,7 +38,7 @@ import {
   deploySignedConsentFixture,
   grantRequest,
   revokeRequest,
-} from "./fixtures.js";
+} from "../helpers/index.js";
 
 const connection = await network.create();
 const { networkHelpers } = connection;

@@ -22,20 +22,21 @@ import {
   ReviewVerdict,
   Role,
   categoryBit,
-} from "../helpers/constants.js";
-import {
   type CareLedgerFixture,
   contentHash,
   deployConsentedRecordsFixture,
   documentHash,
   encryptionKeyFor,
   recordIdOf,
-} from "../helpers/fixtures.js";
-import { deploySignedConsentFixture, grantRequest, revokeRequest } from "../consent/fixtures.js";
+  deploySignedConsentFixture,
+  grantRequest,
+  revokeRequest,
+} from "../helpers/index.js";
 import { sendSignedConsent } from "../../src/consent/relay.js";
 
 const connection = await network.create();
-const { loadFixture, time } = connection.networkHelpers;
+const { time } = connection.networkHelpers;
+const loadFixture = connection.networkHelpers.loadFixture.bind(connection.networkHelpers);
 
 const DAY = 24 * 60 * 60;
 const WHY = documentHash("attack/justification");

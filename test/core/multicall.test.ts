@@ -1,11 +1,13 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { CLINIC_ORG_ID, HOSPITAL_ORG_ID, Role } from "../helpers/constants.js";
 import {
+  CLINIC_ORG_ID,
+  HOSPITAL_ORG_ID,
+  Role,
   type CareLedgerFixture,
   deployCareLedgerFixture,
   encryptionKeyFor,
-} from "../helpers/fixtures.js";
+} from "../helpers/index.js";
 
 const connection = await network.create();
 const loadFixture = connection.networkHelpers.loadFixture.bind(connection.networkHelpers);

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { ADMIN_TRANSFER_DELAY, BREAK_GLASS_MAX_DURATION } from "../helpers/constants.js";
+import { ADMIN_TRANSFER_DELAY, BREAK_GLASS_MAX_DURATION } from "../helpers/index.js";
 
 /** EIP-170: the largest runtime code a chain accepts. */
 const CODE_SIZE_LIMIT = 24_576;

@@ -9,7 +9,7 @@ import { ContractFactory, getBytes, hexlify, type Contract } from "ethers";
 import { network } from "hardhat";
 import { rewriteMcopy } from "../../src/deploy/evm-build.js";
 import { opcodesOf } from "../../src/deploy/preflight.js";
-import { skipUnderCoverage } from "../helpers/coverage.js";
+import { skipUnderCoverage } from "../helpers/index.js";
 
 const require = createRequire(import.meta.url);
 

@@ -16,8 +16,8 @@ import { buildForEvm, RUNTIME_SIZE_LIMIT } from "../../src/deploy/evm-build.js";
 import { readManifest } from "../../src/deploy/manifest.js";
 import { freePort } from "../../scripts/lib/node.js";
 import { opcodesOf } from "../../src/deploy/preflight.js";
-import { startFakeBesu } from "./helpers/fake-besu.js";
-import { RpcErrorReply, startProxyRpc } from "./helpers/rpc-server.js";
+import { startFakeBesu } from "../helpers/deploy/fake-besu.js";
+import { RpcErrorReply, startProxyRpc } from "../helpers/deploy/rpc-server.js";
 import {
   deployArgs,
   emptyConfigHome,
@@ -26,14 +26,14 @@ import {
   keystoreSetScript,
   runHardhat,
   type CliResult,
-} from "./helpers/cli.js";
+} from "../helpers/deploy/cli.js";
 import {
   blockNumber as blockNumberOf,
   rpc,
   useDeployWorkspace,
   writeParameters,
-} from "./helpers/chain.js";
-import { skipUnderCoverage } from "../helpers/coverage.js";
+} from "../helpers/deploy/chain.js";
+import { skipUnderCoverage } from "../helpers/index.js";
 
 const PUSH0 = 0x5f;
 const MCOPY = 0x5e;
@@ -282,7 +282,7 @@ describe("deploy: private-network clients (anvil as a paris EVM and a legacy cha
       expect(errorLines(ignition)[0]).to.equal(
         'Error in community plugin careledger-environment: CARELEDGER_CHAIN_ID="twenty" is not a chain id: use a positive integer',
       );
-      expect(ignition.stdout + ignition.stderr).to.not.match(/report it|    at /);
+      expect(ignition.stdout + ignition.stderr).to.not.match(/report it| {4}at /);
       expect(await blockNumberOf(paris().url)).to.equal(parisBlocks);
       // the keystore's own answer (there is none in this config home), not a config crash
       expect(list.stdout + list.stderr).to.not.match(/NetworkConfigError|report it|twenty/);

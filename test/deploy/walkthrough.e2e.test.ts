@@ -16,10 +16,10 @@ import { connectCareLedger, readManifest } from "../../src/deploy/manifest.js";
 import { parseAccountsAllowlist } from "../../src/deploy/permissioning.js";
 import { AdminClient } from "../../src/sdk/clients/admin.js";
 import { Role } from "../../src/sdk/constants.js";
-import { startFakeBesu, type FakeBesu } from "./helpers/fake-besu.js";
-import { PROJECT_ROOT, runHardhat, type CliResult } from "./helpers/cli.js";
-import { accountsOf, rpc, useDeployWorkspace, waitFor } from "./helpers/chain.js";
-import { skipUnderCoverage } from "../helpers/coverage.js";
+import { startFakeBesu, type FakeBesu } from "../helpers/deploy/fake-besu.js";
+import { PROJECT_ROOT, runHardhat, type CliResult } from "../helpers/deploy/cli.js";
+import { accountsOf, rpc, useDeployWorkspace, waitFor } from "../helpers/deploy/chain.js";
+import { skipUnderCoverage } from "../helpers/index.js";
 
 /** The commands of the first `bash` block of section 8, comments dropped. */
 async function walkthroughCommands(): Promise<string[]> {
@@ -185,7 +185,7 @@ describe("docs/private-network.md followed step by step against anvil (chain 202
     const provider = new JsonRpcProvider(node().url, 2025, { staticNetwork: true });
     try {
       const ledger = connectCareLedger(deployed, provider);
-      const adminSigner = await provider.getSigner(admin!);
+      const adminSigner = await provider.getSigner(admin);
       await waitFor("the admin transfer delay", async () => {
         const [, schedule] = await ledger.pendingDefaultAdmin();
         const block = await provider.getBlock("latest");
@@ -195,7 +195,7 @@ describe("docs/private-network.md followed step by step against anvil (chain 202
       expect(await ledger.defaultAdmin()).to.equal(admin);
       const registrar = await AdminClient.connect({
         ledger,
-        signer: await provider.getSigner(registrar1!),
+        signer: await provider.getSigner(registrar1),
       });
       await registrar.registerOrganization(7);
       await registrar.onboardMember({

@@ -5,22 +5,22 @@
 import { expect } from "chai";
 import { ZeroHash } from "ethers";
 import { network } from "hardhat";
-import { pinNextTimestamp } from "../helpers/chain.js";
-import { fetchAuditEntries, foldAuditEntries, recordErasedEntry } from "../helpers/audit.js";
 import {
+  pinNextTimestamp,
+  fetchAuditEntries,
+  foldAuditEntries,
+  recordErasedEntry,
   Category,
   CategoryMask,
   Purpose,
   RecordStatus,
   Role,
   STAFF_ROLES,
-} from "../helpers/constants.js";
-import {
   contentHash,
   deployCareLedgerFixture,
   deployConsentedRecordsFixture,
   recordIdOf,
-} from "../helpers/fixtures.js";
+} from "../helpers/index.js";
 
 const connection = await network.create();
 const helpers = connection.networkHelpers;

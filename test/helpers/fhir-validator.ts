@@ -45,7 +45,9 @@ export function fhirValidationIssues(resource: object): string[] {
     return warnings.map(show);
   } catch (err) {
     if (!(err instanceof OperationOutcomeError)) throw err;
-    const issues: readonly Issue[] = err.outcome.issue ?? [];
+    // @medplum/fhirtypes (the type of `outcome`) is not installed: read the one field by shape.
+    const { outcome } = err as { readonly outcome?: { readonly issue?: readonly Issue[] } };
+    const issues: readonly Issue[] = outcome?.issue ?? [];
     return issues.map(show);
   }
 }

@@ -12,9 +12,13 @@ import { AbiCoder, id, keccak256 } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 import type { CareLedger } from "../../typechain-types/index.js";
 import {
-  ADMIN_TRANSFER_DELAY,
-  BREAK_GLASS_MAX_DURATION,
-  BREAK_GLASS_WARMUP,
+  type ConsentSpec,
+  type MemberSpec,
+  type World,
+  type WorldOptions,
+  buildWorld,
+} from "./world.js";
+import {
   CATEGORIES,
   CLINIC_ORG_ID,
   CONSENT_LIFETIME,
@@ -23,7 +27,6 @@ import {
   HOSPITAL_ORG_ID,
   PurposeMask,
   Role,
-  type RoleIndex,
 } from "./constants.js";
 
 /** Every named account of the fixture. */
@@ -41,13 +44,6 @@ export const ACTOR_NAMES = [
   "deactivatedDoctor",
 ] as const;
 export type ActorName = (typeof ACTOR_NAMES)[number];
-
-/** How the fixture onboards a member: role, organisation (0: none) and whether it ends up deactivated. */
-export interface MemberSpec {
-  readonly role: RoleIndex;
-  readonly orgId: number;
-  readonly active: boolean;
-}
 
 /**
  * The members the fixture onboards, in onboarding order (so member ids are 1, 2, 3, … in this order).
@@ -112,6 +108,16 @@ export interface CareLedgerFixture {
   readonly spare: readonly HardhatEthersSigner[];
 }
 
+/** The core world: the named accounts, the hospital and the clinic, and the members of `MEMBER_SPECS`. */
+export const CORE_WORLD = {
+  actors: ACTOR_NAMES,
+  admin: "admin",
+  registrar: "registrar",
+  orgs: [HOSPITAL_ORG_ID, CLINIC_ORG_ID],
+  members: MEMBER_SPECS,
+  publicKey: encryptionKeyFor,
+} as const satisfies WorldOptions<ActorName>;
+
 /**
  * Deploy CareLedger (admin, 2-day admin-transfer delay, a registrar, 4 h break-glass cap), register the
  * hospital (org 1) and a clinic (org 2), and onboard a doctor, a nurse, a billing clerk, an auditor, an
@@ -120,43 +126,19 @@ export interface CareLedgerFixture {
 export async function deployCareLedgerFixture(
   connection: NetworkConnection,
 ): Promise<CareLedgerFixture> {
-  const signers = await connection.ethers.getSigners();
-  const named = signers.slice(0, ACTOR_NAMES.length);
-  if (named.length < ACTOR_NAMES.length) throw new Error(`need ${ACTOR_NAMES.length} signers`);
-  const actors = Object.fromEntries(ACTOR_NAMES.map((name, i) => [name, named[i]])) as Record<
-    ActorName,
-    HardhatEthersSigner
-  >;
+  const world = await buildWorld(await connection.ethers.getSigners(), {
+    ...CORE_WORLD,
+    increaseTime: (seconds) => connection.networkHelpers.time.increase(seconds),
+  });
+  return coreFixture(connection, world);
+}
 
-  const ledger = await connection.ethers.deployContract(
-    "CareLedger",
-    [
-      actors.admin.address,
-      ADMIN_TRANSFER_DELAY,
-      actors.registrar.address,
-      BREAK_GLASS_MAX_DURATION,
-    ],
-    actors.admin,
-  );
-  const asRegistrar = ledger.connect(actors.registrar);
-  await asRegistrar.registerOrganization(HOSPITAL_ORG_ID);
-  await asRegistrar.registerOrganization(CLINIC_ORG_ID);
-  for (const name of MEMBER_NAMES) {
-    const spec: MemberSpec = MEMBER_SPECS[name];
-    await asRegistrar.onboardMember(
-      actors[name].address,
-      spec.role,
-      spec.orgId,
-      encryptionKeyFor(name),
-    );
-  }
-  for (const name of MEMBER_NAMES) {
-    if (!MEMBER_SPECS[name].active) await asRegistrar.setMemberActive(actors[name].address, false);
-  }
-  // Past the break-glass warm-up of every member onboarded above.
-  await connection.networkHelpers.time.increase(BREAK_GLASS_WARMUP);
-
-  return { connection, ledger, ...actors, actors, spare: signers.slice(ACTOR_NAMES.length) };
+function coreFixture(
+  connection: NetworkConnection,
+  world: World<ActorName, HardhatEthersSigner>,
+): CareLedgerFixture {
+  const { ledger, signers: actors, spare } = world;
+  return { connection, ledger, ...actors, actors, spare };
 }
 
 export interface ConsentedRecordsFixture extends CareLedgerFixture {
@@ -177,26 +159,34 @@ export interface ConsentedRecordsFixture extends CareLedgerFixture {
 export async function deployConsentedRecordsFixture(
   connection: NetworkConnection,
 ): Promise<ConsentedRecordsFixture> {
-  const base = await deployCareLedgerFixture(connection);
-  const { ledger, patient, otherPatient, doctor, actors } = base;
-  const consentExpiresAt = (await connection.networkHelpers.time.latest()) + CONSENT_LIFETIME;
-
-  const asPatient = ledger.connect(patient);
-  for (const name of ACTOR_NAMES) {
-    if (name === "patient") continue;
-    await asPatient.grantConsent(
-      actors[name].address,
-      CategoryMask.ALL,
-      PurposeMask.ALL,
-      consentExpiresAt,
-    );
-  }
-  await ledger
-    .connect(otherPatient)
-    .grantConsent(doctor.address, CategoryMask.ALL, PurposeMask.ALL, consentExpiresAt);
-
-  const records = await anchorOnePerCategory(ledger, patient, "patient");
-  return { ...base, consentExpiresAt, records };
+  let consentExpiresAt = 0;
+  const everything = { categories: CategoryMask.ALL, purposes: PurposeMask.ALL };
+  const world = await buildWorld(await connection.ethers.getSigners(), {
+    ...CORE_WORLD,
+    increaseTime: (seconds) => connection.networkHelpers.time.increase(seconds),
+    consents: (now) => {
+      consentExpiresAt = now + CONSENT_LIFETIME;
+      const grant = (patient: ActorName, grantee: ActorName): ConsentSpec<ActorName> => ({
+        patient,
+        grantee,
+        ...everything,
+        expiresAt: consentExpiresAt,
+      });
+      return [
+        ...ACTOR_NAMES.filter((name) => name !== "patient").map((name) => grant("patient", name)),
+        grant("otherPatient", "doctor"),
+      ];
+    },
+    records: CATEGORIES.map((category) => ({
+      patient: "patient",
+      category,
+      hash: perCategoryHash("patient", category),
+    })),
+  });
+  const records = Object.fromEntries(
+    CATEGORIES.map((category, i) => [category, world.recordIds[i]]),
+  ) as Record<CategoryIndex, string>;
+  return { ...coreFixture(connection, world), consentExpiresAt, records };
 }
 
 /** The envelope hash behind `anchorOnePerCategory(…, label)`'s record of `category`. */

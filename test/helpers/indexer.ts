@@ -188,7 +188,7 @@ export async function seedLedger(url: string, options: SeedOptions): Promise<See
     provider,
     ledger,
     address,
-    deploymentBlock: receipt!.blockNumber,
+    deploymentBlock: receipt.blockNumber,
     admin,
     doctors,
     doctorAddresses,
@@ -223,7 +223,7 @@ export async function openRecords(
       perDoctor
         .map((calls, d) => [calls.slice(i, i + OPEN_BATCH), d] as const)
         .filter(([calls]) => calls.length > 0)
-        .map(([calls, d]) => mined(seeded.ledger.connect(seeded.doctors[d]!).multicall(calls))),
+        .map(([calls, d]) => mined(seeded.ledger.connect(seeded.doctors[d]).multicall(calls))),
     );
     done = Math.min(count, done + sent.length * OPEN_BATCH);
     onProgress?.(done);

@@ -30,7 +30,7 @@ import {
   type RunningIndexer,
   type SeededLedger,
 } from "../helpers/indexer.js";
-import { skipUnderCoverage } from "../helpers/coverage.js";
+import { skipUnderCoverage } from "../helpers/index.js";
 
 async function expectRejects(
   promise: Promise<unknown>,
@@ -276,7 +276,7 @@ describe("indexer: Ponder out of process on anvil (PGlite)", function () {
     const [p2] = seeded.patients.slice(2) as [string];
     const snapshot = (await seeded.provider.send("evm_snapshot", [])) as string;
     await mined(
-      seeded.ledger.connect(seeded.doctors[0]!).openRecord(seeded.records[2]!, Purpose.Treatment),
+      seeded.ledger.connect(seeded.doctors[0]).openRecord(seeded.records[2]!, Purpose.Treatment),
     );
     const before = await waitCaughtUp(indexer!);
     let heads = await getJson<HeadsAnswer>(indexer!, `/careledger/heads?patient=${p2}`);
@@ -284,7 +284,7 @@ describe("indexer: Ponder out of process on anvil (PGlite)", function () {
     await seeded.provider.send("evm_revert", [snapshot]);
     // The replacing branch: another doctor's open, and more blocks than were reverted.
     await mined(
-      seeded.ledger.connect(seeded.doctors[2]!).openRecord(seeded.records[2]!, Purpose.Treatment),
+      seeded.ledger.connect(seeded.doctors[2]).openRecord(seeded.records[2]!, Purpose.Treatment),
     );
     await seeded.provider.send("anvil_mine", ["0x3"]);
     const after: IndexerHealth = await waitCaughtUp(indexer!);
@@ -314,7 +314,7 @@ describe("indexer: Ponder out of process on anvil (PGlite)", function () {
     await seeded.provider.send("anvil_loadState", [state]);
     expect(await headOf(node.url)).to.be.greaterThan(0);
     await mined(
-      seeded.ledger.connect(seeded.doctors[3]!).openRecord(seeded.records[3]!, Purpose.Treatment),
+      seeded.ledger.connect(seeded.doctors[3]).openRecord(seeded.records[3]!, Purpose.Treatment),
     );
     audited += 1;
     const health = await waitCaughtUp(indexer!);

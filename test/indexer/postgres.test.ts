@@ -15,7 +15,7 @@ import {
   type SeededLedger,
 } from "../helpers/indexer.js";
 import { postgresBinDir, startPostgres, type RunningPostgres } from "../helpers/postgres.js";
-import { skipUnderCoverage } from "../helpers/coverage.js";
+import { skipUnderCoverage } from "../helpers/index.js";
 
 describe("indexer: on a PostgreSQL server", function () {
   skipUnderCoverage();

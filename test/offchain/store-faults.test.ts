@@ -19,8 +19,7 @@ import {
   type AnchorJournal,
   type BlobStore,
 } from "../../src/store/index.js";
-import { tempFilesUnder, withTinyTmpfs } from "../helpers/tmpfs.js";
-import { rejection } from "./helpers.js";
+import { tempFilesUnder, withTinyTmpfs, rejection } from "../helpers/index.js";
 
 const intent: AnchorIntent = {
   patient: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
@@ -150,7 +149,7 @@ describe("offchain / store: privacy, anchor journal, disk faults", function () {
     });
   });
 
-  it("other system errors are StorageError with the system code", async function () {
+  it("other system errors are StorageError with the system code", function () {
     const error = storageErrorFrom(
       Object.assign(new Error("EIO: i/o error"), { code: "EIO" }),
       "read a blob",

@@ -34,8 +34,7 @@ import {
   STREAM_SIZES,
 } from "../../src/crypto/stream-format.js";
 import { IntegrityError, InvalidArgumentError, InvalidEnvelopeError } from "../../src/errors.js";
-import { patternBody, VECTOR_CASES } from "../helpers/stream-vectors.js";
-import { rejection } from "./helpers.js";
+import { patternBody, VECTOR_CASES, rejection } from "../helpers/index.js";
 
 const PATIENT = "0x5c0ffee5c0ffee5c0ffee5c0ffee5c0ffee5c0ff";
 const IMAGING = 5;
@@ -192,7 +191,6 @@ describe("CLE2 streamed envelopes", function () {
         prefix + Math.min((i + 1) * SEALED, 4 * SEALED + S / 2 + 16),
       );
     const trailer = () => envelope.subarray(envelope.length - (5 * 32 + 32));
-    const region = () => envelope.subarray(p, envelope.length - trailer().length);
     const join = (...parts: Uint8Array[]) => Buffer.concat(parts);
 
     before(async function () {

@@ -23,9 +23,7 @@ import {
   type AnchorJournal,
   type StreamingBlobStore,
 } from "../../src/store/index.js";
-import { patternBody } from "../helpers/stream-vectors.js";
-import { tempFilesUnder, withTinyTmpfs } from "../helpers/tmpfs.js";
-import { rejection } from "./helpers.js";
+import { patternBody, tempFilesUnder, withTinyTmpfs, rejection } from "../helpers/index.js";
 
 const reader = generateMemberKeyPair();
 const PATIENT = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
@@ -203,9 +201,7 @@ describe("offchain / streamed blobs in the filesystem store: privacy, frame, jou
       const error = await rejection(
         store.putStream(sealed(100), {
           intent,
-          beforeCommit: async () => {
-            throw refusal;
-          },
+          beforeCommit: () => Promise.reject(refusal),
         }),
       );
       expect(error).to.equal(refusal);

@@ -19,8 +19,7 @@ import {
 import { SEGMENT_SIZE } from "../../src/crypto/stream-format.js";
 import { IntegrityError, NotFoundError } from "../../src/errors.js";
 import { FsBlobStore, MemoryBlobStore, type StreamingBlobStore } from "../../src/store/index.js";
-import { patternBody } from "../helpers/stream-vectors.js";
-import { rejection } from "./helpers.js";
+import { patternBody, rejection } from "../helpers/index.js";
 
 const reader = generateMemberKeyPair();
 const PATIENT = "0x5c0ffee5c0ffee5c0ffee5c0ffee5c0ffee5c0ff";
@@ -107,9 +106,7 @@ describe("streaming blob stores", function () {
         const { bytes, id } = await envelopeBytes(1000);
         const error = await rejection(
           store.putStream([bytes], {
-            beforeCommit: async () => {
-              throw new Error("anchor refused");
-            },
+            beforeCommit: () => Promise.reject(new Error("anchor refused")),
           }),
         );
         expect(error.message).to.equal("anchor refused");
@@ -123,7 +120,7 @@ describe("streaming blob stores", function () {
     const store = new FsBlobStore(join(dir, "blobs"));
     const { bytes, id } = await envelopeBytes(3 * SEGMENT_SIZE);
     await rejection(
-      store.putStream([bytes.subarray(0, 500)], { beforeCommit: async () => undefined }),
+      store.putStream([bytes.subarray(0, 500)], { beforeCommit: () => Promise.resolve() }),
     );
     expect(await readdir(store.root, { recursive: true })).to.deep.equal([]);
     await store.putStream([bytes]);

@@ -18,7 +18,7 @@ import {
   type BundleResult,
 } from "../../bench/lib/bundle.js";
 import { careLedgerAbi } from "../../src/abi/careLedger.js";
-import { skipUnderCoverage } from "../helpers/coverage.js";
+import { skipUnderCoverage } from "../helpers/index.js";
 
 const run = promisify(execFile);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");

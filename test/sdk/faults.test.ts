@@ -35,8 +35,7 @@ import {
   type Anvil,
   type FaultProxy,
 } from "../helpers/faulty-node.js";
-import { skipUnderCoverage } from "../helpers/coverage.js";
-import { rejection } from "../offchain/helpers.js";
+import { skipUnderCoverage, rejection } from "../helpers/index.js";
 
 const MNEMONIC = "test test test test test test test test test test test junk";
 const wallet = (i: number, provider: JsonRpcProvider): Wallet =>

@@ -9,68 +9,43 @@ import { id, randomBytes } from "ethers";
 import { network } from "hardhat";
 import {
   collectBytes,
-  generateMemberKeyPair,
   nodeStreamSuite,
   SEGMENT_SIZE,
   STREAM_RELEASE_MAGIC,
   toHex,
-  type MemberKeyPair,
 } from "../../src/crypto/index.js";
 import { parseStreamPrefix } from "../../src/crypto/stream-format.js";
-import { ClinicianClient } from "../../src/sdk/clients/clinician.js";
-import {
-  EmergencyKeyCustodian,
-  MemoryReleaseLog,
-  type KeyReleaseService,
-} from "../../src/sdk/clients/custodian.js";
+import { MemoryReleaseLog, type KeyReleaseService } from "../../src/sdk/clients/custodian.js";
 import { ReleasedCopyMismatchError } from "../../src/sdk/clients/errors.js";
-import { PatientClient } from "../../src/sdk/clients/patient.js";
 import { AccessPath, Category, Purpose } from "../../src/sdk/index.js";
 import { MemoryBlobStore } from "../../src/store/index.js";
-import { rejection } from "../offchain/helpers.js";
-import { deployClientsWorld, type ClientsWorld } from "./clients-fixture.js";
+import {
+  rejection,
+  deployCustodianWorld,
+  withCustodian,
+  type CustodianWorld,
+} from "../helpers/index.js";
 
 const connection = await network.create();
-const { ethers, networkHelpers } = connection;
+const { networkHelpers } = connection;
 const DAY = 24 * 60 * 60;
 
-async function world(): Promise<{ w: ClientsWorld; custodianKeys: MemberKeyPair }> {
-  return { w: await deployClientsWorld(connection), custodianKeys: generateMemberKeyPair() };
+async function world(): Promise<CustodianWorld> {
+  return deployCustodianWorld(connection);
 }
 
 async function setUp() {
-  const { w, custodianKeys } = await networkHelpers.loadFixture(world);
+  const fixture = await networkHelpers.loadFixture(world);
+  const { w } = fixture;
   const store = new MemoryBlobStore(nodeStreamSuite);
   const log = new MemoryReleaseLog();
-  const custodian = new EmergencyKeyCustodian({
-    ledgerAddress: await w.ledger.getAddress(),
-    provider: ethers.provider,
-    store,
-    keys: custodianKeys,
+  const { custodian, connect } = await withCustodian(connection, fixture, store, {
     log,
-  });
-  const base = {
-    ledger: w.ledger,
-    fromBlock: w.deploymentBlock,
-    store,
     streamSuite: nodeStreamSuite,
-    emergencyCustodian: { publicKey: custodian.publicKey },
-  };
-  const patient = await PatientClient.connect({
-    ...base,
-    signer: w.signers.patient,
-    keys: w.keys.patient,
   });
-  const doctor = await ClinicianClient.connect({
-    ...base,
-    signer: w.signers.doctor,
-    keys: w.keys.doctor,
-  });
-  const responder = await ClinicianClient.connect({
-    ...base,
-    signer: w.signers.responder,
-    keys: w.keys.responder,
-  });
+  const patient = await connect.patient("patient");
+  const doctor = await connect.clinician("doctor");
+  const responder = await connect.clinician("responder");
   await patient.grantConsent(w.signers.doctor.address, {
     categories: [Category.Imaging],
     purposes: [Purpose.Treatment],

@@ -17,8 +17,7 @@ import { PatientClient } from "../../src/sdk/clients/patient.js";
 import { Category, Purpose, recordIdOf } from "../../src/sdk/index.js";
 import { TransactionTimeoutError } from "../../src/sdk/errors.js";
 import { FsBlobStore } from "../../src/store/index.js";
-import { rejection } from "../offchain/helpers.js";
-import { deployClientsWorld, type ClientsWorld } from "./clients-fixture.js";
+import { rejection, deployClientsWorld, type ClientsWorld } from "../helpers/index.js";
 
 const connection = await network.create();
 const { networkHelpers } = connection;

@@ -26,8 +26,7 @@ import { bodyFromFile, bodyToFile } from "../../src/sdk/clients/stream-files.js"
 import { AccessPath, Category, Purpose } from "../../src/sdk/index.js";
 import { AccessDeniedError } from "../../src/sdk/errors.js";
 import { FsBlobStore, paddedSize } from "../../src/store/index.js";
-import { rejection } from "../offchain/helpers.js";
-import { deployClientsWorld, type ClientsWorld } from "./clients-fixture.js";
+import { rejection, deployClientsWorld, type ClientsWorld } from "../helpers/index.js";
 
 const connection = await network.create();
 const { networkHelpers } = connection;

@@ -13,7 +13,7 @@ import {
   OperationAbortedError,
 } from "../../src/sdk/errors.js";
 import { Deadline, isNetworkFault, toCareLedgerError } from "../../src/sdk/transport.js";
-import { rejection } from "../offchain/helpers.js";
+import { rejection } from "../helpers/index.js";
 
 const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8545"), {
   code: "ECONNREFUSED",
