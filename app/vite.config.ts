@@ -1,0 +1,52 @@
+/**
+ * Vite configuration of the app (`app/`). `appViteConfig` is used by `scripts/app/stack.ts` (build and
+ * preview, the service proxied under `/api`); the default export serves `vite app` during development.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { InlineConfig } from "vite";
+
+export type { AppConfig } from "./src/config.js";
+
+const APP_ROOT = path.dirname(fileURLToPath(import.meta.url));
+
+/** Options of {@link appViteConfig}. */
+export interface AppViteOptions {
+  /** Where the build goes (default `app/dist`). */
+  readonly outDir?: string;
+  /** The service proxied under `/api` by the preview and dev servers. */
+  readonly serviceUrl?: string;
+}
+
+/** The Vite config of the app. */
+export function appViteConfig(options: AppViteOptions = {}): InlineConfig {
+  const proxy =
+    options.serviceUrl === undefined
+      ? undefined
+      : {
+          "/api": {
+            target: options.serviceUrl,
+            changeOrigin: true,
+            rewrite: (p: string) => p.replace(/^\/api/, ""),
+          },
+        };
+  return {
+    configFile: false,
+    root: APP_ROOT,
+    base: "./",
+    build: {
+      outDir: options.outDir ?? path.join(APP_ROOT, "dist"),
+      emptyOutDir: true,
+      target: "es2022",
+      chunkSizeWarningLimit: 2048,
+    },
+    preview: { host: "127.0.0.1", ...(proxy === undefined ? {} : { proxy }) },
+    server: { host: "127.0.0.1", ...(proxy === undefined ? {} : { proxy }) },
+  };
+}
+
+export default appViteConfig({
+  ...(process.env.CARELEDGER_SERVICE_URL === undefined
+    ? {}
+    : { serviceUrl: process.env.CARELEDGER_SERVICE_URL }),
+});
