@@ -98,8 +98,8 @@ async function connect(config: AppConfig, wallet: DiscoveredWallet): Promise<voi
       say(explain(error), "error");
     }
   };
-  await render();
   say(`Connected to CareLedger on ${config.chainName}.`, "ok");
+  await render();
 }
 
 function roleView(role: Role): string {
@@ -168,7 +168,11 @@ function keyPanel(session: Session, onUnlocked: () => void): HTMLElement {
 }
 
 async function main(): Promise<void> {
-  const config = await loadConfig();
+  const loaded = await loadConfig();
+  // `?walletTimeoutMs=` shortens the wait for a hanging wallet (tests).
+  const override = Number(new URLSearchParams(location.search).get("walletTimeoutMs") ?? "NaN");
+  const config =
+    Number.isFinite(override) && override > 0 ? { ...loaded, walletTimeoutMs: override } : loaded;
   const walletsSlot = slot("wallets");
   const shown = new Set<string>();
   const show = (wallets: readonly DiscoveredWallet[]) => {

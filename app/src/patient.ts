@@ -11,7 +11,6 @@ import {
   purposeLabel,
   purposeMaskLabel,
   RecordStatus,
-  type Category,
 } from "../../src/browser.js";
 import { grantForm, patientClient, revokeBySignature } from "./consent-form.js";
 import { explain, type Session } from "./session.js";
@@ -66,7 +65,11 @@ export async function renderPatient(session: Session, root: HTMLElement): Promis
     grants.map(async (g) => {
       const actions = h("div", { class: "actions" });
       if (g.status === "live") {
-        const revoke = h("button", { type: "button", "data-grantee": g.grantee }, "Revoke");
+        const revoke = h(
+          "button",
+          { type: "button", "data-grantee": g.grantee.toLowerCase() },
+          "Revoke",
+        );
         revoke.addEventListener(
           "click",
           () =>
@@ -151,7 +154,7 @@ export async function renderPatient(session: Session, root: HTMLElement): Promis
       .filter((d) => d.live)
       .map(async (d) => {
         const theirGrants = await session.queries.grantsOf(d.patient);
-        const scope = categoriesInMask(d.scope) as Category[];
+        const scope = categoriesInMask(d.scope);
         return h(
           "section",
           { class: "card", "aria-label": `Acting for ${short(d.patient)}` },
