@@ -1,6 +1,6 @@
 /**
  * A service world: anvil out of process (loopback, port 0), a deployed CareLedger with a registrar,
- * organisation 1, a doctor, a suspended nurse, an outsider and `patients` onboarded patients, and
+ * organisation 1, two doctors, a suspended nurse, an outsider and `patients` onboarded patients, and
  * the real service (relay and blob gateway over a file-system store in a scratch directory) on port 0.
  * Used by test/service/*.test.ts and the service section of `npm run bench`.
  */
@@ -38,6 +38,8 @@ export interface ServiceWorld {
   readonly registrar: AdminClient;
   readonly relayer: Wallet;
   readonly doctor: Wallet;
+  /** A second doctor (the grantee of reference grants in the bench). */
+  readonly colleague: Wallet;
   /** Staff whose membership is suspended. */
   readonly suspended: Wallet;
   /** Not a member. */
@@ -72,6 +74,7 @@ export async function startServiceWorld(options: ServiceWorldOptions): Promise<S
     const doctor = devWallet(3, provider);
     const suspended = devWallet(4, provider);
     const outsider = devWallet(5, provider);
+    const colleague = devWallet(6, provider);
     const deployment = await deployCareLedgerWithSigner(admin, {
       registrar: registrarWallet.address,
     });
@@ -87,6 +90,7 @@ export async function startServiceWorld(options: ServiceWorldOptions): Promise<S
         publicKey: generateMemberKeyPair().publicKey,
       });
     await member(doctor.address, Role.Doctor, 1);
+    await member(colleague.address, Role.Doctor, 1);
     await member(suspended.address, Role.Nurse, 1);
     await registrar.deactivateMember(suspended.address);
     const patients = Array.from({ length: options.patients }, (_, i) =>
@@ -111,6 +115,7 @@ export async function startServiceWorld(options: ServiceWorldOptions): Promise<S
       registrar,
       relayer,
       doctor,
+      colleague,
       suspended,
       outsider,
       patients,
