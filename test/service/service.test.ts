@@ -16,7 +16,9 @@ import {
   NotFoundError,
   blobRequestMessage,
   contentHash,
+  prepareRevoke,
   serializeSignedConsent,
+  signRevoke,
   type BlobRequestMethod,
 } from "../../src/node.js";
 import { createService, type Service } from "../../service/index.js";
@@ -258,6 +260,85 @@ describe("service: consent relay and blob gateway (anvil, real service on loopba
       const retried = await relay(body);
       expect(retried.status).to.equal(202);
       expect(await relayedCount(patient.address)).to.equal(1);
+    });
+  });
+
+  describe("limits, revocation and CORS", function () {
+    async function injectService(extra: { gasCap?: bigint; maxBlobBytes?: number }) {
+      return createService({
+        provider: world.provider,
+        contractAddress: await world.ledger.getAddress(),
+        relayer: world.relayer,
+        blobDir: world.blobDir,
+        ...extra,
+      });
+    }
+
+    it("a gas cap below what the call needs: 422 GAS_CAP_EXCEEDED and nothing is sent", async function () {
+      const capped = await injectService({ gasCap: 30_000n });
+      try {
+        const patient = world.patients[5]!;
+        const answer = await capped.app.inject({
+          method: "POST",
+          url: "/consents",
+          payload: JSON.parse(serializeSignedConsent(await world.signGrant(patient))) as object,
+        });
+        expect(answer.statusCode).to.equal(422);
+        expect(answer.json<Answer["body"]>().error?.code).to.equal("GAS_CAP_EXCEEDED");
+        expect(await relayedCount(patient.address)).to.equal(0);
+      } finally {
+        await capped.close();
+      }
+    });
+
+    it("a PUT body over the size limit is 413, a body that is not octet-stream 415", async function () {
+      const small = await injectService({ maxBlobBytes: 64 });
+      try {
+        const big = await small.app.inject({
+          method: "PUT",
+          url: `/blobs/${contentHash(new Uint8Array(65))}`,
+          headers: { "content-type": "application/octet-stream" },
+          payload: Buffer.alloc(65),
+        });
+        expect(big.statusCode).to.equal(413);
+        expect(big.json<Answer["body"]>().error?.code).to.equal("FST_ERR_CTP_BODY_TOO_LARGE");
+      } finally {
+        await small.close();
+      }
+      const json = await call("PUT", `/blobs/${contentHash(toUtf8Bytes("{}"))}`, {});
+      expect(json.status).to.equal(415);
+      expect(json.body.error).to.include({
+        code: "UNSUPPORTED_MEDIA_TYPE",
+        field: "header.content-type",
+      });
+    });
+
+    it("relays a signed revocation: the grant is gone on chain", async function () {
+      const patient = world.patients[0]!;
+      const block = await world.provider.getBlock("latest");
+      const request = await prepareRevoke(world.ledger, {
+        patient: patient.address,
+        grantee: world.doctor.address,
+        deadline: BigInt(block?.timestamp ?? 0) + 600n,
+      });
+      const answer = await relay(serializeSignedConsent(await signRevoke(patient, request)));
+      expect(answer.status).to.equal(202);
+      expect(answer.body.status).to.equal("mined");
+      const grant = await world.ledger.consentOf(patient.address, world.doctor.address);
+      expect(grant.categories).to.equal(0n);
+    });
+
+    it("answers a browser's CORS preflight", async function () {
+      const response = await fetch(`${url}/consents`, {
+        method: "OPTIONS",
+        headers: {
+          origin: "http://127.0.0.1:5173",
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "content-type",
+        },
+      });
+      expect(response.status).to.equal(204);
+      expect(response.headers.get("access-control-allow-origin")).to.equal("*");
     });
   });
 
