@@ -19,7 +19,7 @@ import {
   type Purpose,
   type SignedConsent,
 } from "../../src/browser.js";
-import { explain, type Session } from "./session.js";
+import { explain, serviceBaseUrl, type Session } from "./session.js";
 import { busy, h, say } from "./ui.js";
 
 const SIGNATURE_LIFETIME_S = 3600;
@@ -84,16 +84,43 @@ export async function signAndRelay(session: Session, request: ConsentRequest): P
   );
   const signed = { ...request, signer: session.account, signature } as SignedConsent;
   say("Signed. The clinic's relay is sending it (you pay nothing)…");
-  const response = await fetch(`${session.config.serviceUrl}/consents`, {
+  const base = serviceBaseUrl(session.config);
+  const response = await fetch(`${base}/consents`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: serializeSignedConsent(signed),
   });
-  const body = (await response.json()) as { txHash?: string; error?: string; message?: string };
-  if (!response.ok) {
-    throw new Error(`The relay refused it: ${body.error ?? body.message ?? response.statusText}`);
+  let state = (await response.json()) as RelayState;
+  if (!response.ok) throw new Error(`The relay refused it: ${relayReason(state)}`);
+  // Not mined within the relay's wait: follow its status URL.
+  for (let i = 0; i < 60 && state.status === "pending" && state.statusUrl !== undefined; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    state = (await (await fetch(`${base}${state.statusUrl}`)).json()) as RelayState;
   }
-  return body.txHash ?? "";
+  if (state.status !== "mined") {
+    throw new Error(`The relay could not get it mined (${state.status ?? "unknown"}).`);
+  }
+  return state.txHash ?? "";
+}
+
+/** The relay's answer (`POST /consents`, `GET /consents/:digest`). */
+interface RelayState {
+  readonly status?: "pending" | "mined" | "failed";
+  readonly txHash?: string | null;
+  readonly statusUrl?: string;
+  readonly error?: {
+    readonly code?: string;
+    readonly message?: string;
+    readonly errorName?: string;
+  };
+}
+
+function relayReason(state: RelayState): string {
+  const e = state.error;
+  if (e === undefined) return "no reason given";
+  return e.errorName === undefined
+    ? (e.message ?? e.code ?? "")
+    : `${e.errorName}: ${e.message ?? ""}`;
 }
 
 /** Options of {@link grantForm}. */

@@ -8,6 +8,7 @@ import {
   careLedgerAt,
   careLedgerQueries,
   CareLedgerError,
+  HttpBlobStore,
   ContractRevertError,
   decryptKeyFile,
   encryptionKeyHex,
@@ -17,7 +18,6 @@ import {
   type CareLedgerQueries,
   type MemberKeyPair,
 } from "../../src/browser.js";
-import { GatewayBlobStore } from "./blobs.js";
 import type { AppConfig } from "./config.js";
 import { walletFailure, type Eip1193Provider } from "./wallet.js";
 
@@ -36,7 +36,7 @@ export class Session {
   readonly provider: BrowserProvider;
   readonly ledger: CareLedger;
   readonly queries: CareLedgerQueries;
-  readonly store: GatewayBlobStore;
+  readonly store: HttpBlobStore;
   keys: MemberKeyPair | undefined;
   readonly #members = new Map<string, Promise<MemberView>>();
 
@@ -55,9 +55,12 @@ export class Session {
       fromBlock: config.fromBlock,
       ...(config.indexerUrl === undefined ? {} : { indexerUrl: config.indexerUrl }),
     });
-    this.store = new GatewayBlobStore(config.serviceUrl, account, (message) =>
-      signer.signMessage(message),
-    );
+    this.store = new HttpBlobStore({
+      baseUrl: serviceBaseUrl(config),
+      signer,
+      chainId: config.chainId,
+      contract: config.contract,
+    });
   }
 
   /** Connect `wallet` (already on the right chain) as `account`. */
@@ -108,6 +111,11 @@ export class Session {
       throw new Error("Unlock your key file first (section “Your key”).");
     return this.keys;
   }
+}
+
+/** The service's absolute base URL (`config.serviceUrl` may be relative to the page, e.g. `/api`). */
+export function serviceBaseUrl(config: AppConfig): string {
+  return new URL(config.serviceUrl, location.href).href.replace(/\/+$/, "");
 }
 
 async function memberView(ledger: CareLedger, address: string): Promise<MemberView> {

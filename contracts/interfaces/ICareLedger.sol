@@ -27,4 +27,11 @@ interface ICareLedger is
     IAccessRules,
     IRecordRegistry,
     IAuditedAccess
-{}
+{
+    /// @notice Run several calls of this contract in one transaction (OpenZeppelin `Multicall`): each is a
+    /// delegatecall to the contract itself, so every call sees the batch's sender as `msg.sender` and keeps its own
+    /// checks. The batch is atomic: the first failing call reverts the whole batch with that call's own error.
+    /// @param data the ABI-encoded calls, in order
+    /// @return results the return data of each call, in order
+    function multicall(bytes[] calldata data) external returns (bytes[] memory results);
+}

@@ -27,7 +27,7 @@ import { FsBlobStore } from "../../src/store/index.js";
 import { LAB_RESULT_BODY } from "../../src/demo/scenario.js";
 import { CareLedger__factory, type CareLedger } from "../../typechain-types/index.js";
 import { appViteConfig, type AppConfig } from "../../app/vite.config.js";
-import { startDevService, type DevService } from "./dev-service.js";
+import { startService } from "../../service/index.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 /** The development mnemonic anvil and Hardhat fund (public: never use it for anything real). */
@@ -236,9 +236,16 @@ export async function startAppStack(options: AppStackOptions = {}): Promise<AppS
     log(`seeded lab result ${seeded.recordId}`);
 
     const relayer = new NonceManager(devWallet(RELAYER_INDEX).connect(provider));
-    const service: DevService = await startDevService({ ledger, relayer, store });
+    const service = await startService({
+      provider,
+      contractAddress: address,
+      relayer,
+      blobStore: store,
+      fromBlock,
+    });
     cleanups.push(() => service.close());
-    log(`relay and blob gateway at ${service.url}`);
+    const serviceUrl = service.url ?? "";
+    log(`relay and blob gateway at ${serviceUrl}`);
 
     const outDir = path.join(workDir, "app");
     const config: AppConfig = {
@@ -250,7 +257,7 @@ export async function startAppStack(options: AppStackOptions = {}): Promise<AppS
       serviceUrl: "/api",
       walletTimeoutMs: options.walletTimeoutMs ?? 120_000,
     };
-    const vite = appViteConfig({ outDir, serviceUrl: service.url });
+    const vite = appViteConfig({ outDir, serviceUrl });
     await build({ ...vite, logLevel: "warn" });
     await writeFile(path.join(outDir, "config.json"), JSON.stringify(config, null, 2));
     const appPort = await portOrFree(options.appPort ?? 0);
@@ -268,7 +275,7 @@ export async function startAppStack(options: AppStackOptions = {}): Promise<AppS
       ledger,
       config,
       appUrl,
-      serviceUrl: service.url,
+      serviceUrl,
       members,
       seededRecordId: seeded.recordId,
       workDir,
