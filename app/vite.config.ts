@@ -16,20 +16,26 @@ export interface AppViteOptions {
   readonly outDir?: string;
   /** The service proxied under `/api` by the preview and dev servers. */
   readonly serviceUrl?: string;
+  /** The indexer proxied under `/indexer`. */
+  readonly indexerUrl?: string | undefined;
+}
+
+function proxied(prefix: string, target: string) {
+  return {
+    target,
+    changeOrigin: true,
+    rewrite: (p: string) => p.slice(prefix.length),
+  };
 }
 
 /** The Vite config of the app. */
 export function appViteConfig(options: AppViteOptions = {}): InlineConfig {
-  const proxy =
-    options.serviceUrl === undefined
-      ? undefined
-      : {
-          "/api": {
-            target: options.serviceUrl,
-            changeOrigin: true,
-            rewrite: (p: string) => p.replace(/^\/api/, ""),
-          },
-        };
+  const proxy = {
+    ...(options.serviceUrl === undefined ? {} : { "/api": proxied("/api", options.serviceUrl) }),
+    ...(options.indexerUrl === undefined
+      ? {}
+      : { "/indexer": proxied("/indexer", options.indexerUrl) }),
+  };
   return {
     configFile: false,
     root: APP_ROOT,
@@ -40,8 +46,8 @@ export function appViteConfig(options: AppViteOptions = {}): InlineConfig {
       target: "es2022",
       chunkSizeWarningLimit: 2048,
     },
-    preview: { host: "127.0.0.1", ...(proxy === undefined ? {} : { proxy }) },
-    server: { host: "127.0.0.1", ...(proxy === undefined ? {} : { proxy }) },
+    preview: { host: "127.0.0.1", proxy },
+    server: { host: "127.0.0.1", proxy },
   };
 }
 

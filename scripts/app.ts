@@ -1,13 +1,15 @@
 /**
  * `npm run app`: anvil (port 8545, or a free one when it is taken), CareLedger deployed and seeded with
- * demo members and a record, the relay and blob gateway, and the app on http://127.0.0.1:5173 (or a free
- * port). Prints how to add the demo accounts to a wallet. Ctrl-C stops everything it started.
+ * demo members and a record, the relay and blob gateway, the indexer (`--no-indexer`: lists from the
+ * node's logs instead), and the app on http://127.0.0.1:5173 (or a free port). Prints how to add the
+ * demo accounts to a wallet. Ctrl-C stops everything it started.
  */
 import { DEMO_PASSPHRASE, startAppStack } from "./app/stack.js";
 
 const stack = await startAppStack({
   nodePort: 8545,
   appPort: 5173,
+  indexer: !process.argv.includes("--no-indexer"),
   log: (line) => console.log(`  ${line}`),
 });
 const m = stack.members;

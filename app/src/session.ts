@@ -65,7 +65,8 @@ export class Session {
 
   /** Connect `wallet` (already on the right chain) as `account`. */
   static async open(config: AppConfig, wallet: Eip1193Provider, account: string): Promise<Session> {
-    const provider = new BrowserProvider(wallet, config.chainId);
+    // No request cache: a list read right after a transaction must see its block.
+    const provider = new BrowserProvider(wallet, config.chainId, { cacheTimeout: -1 });
     const signer = await provider.getSigner(account);
     const ledger = careLedgerAt(config.contract, provider);
     const member = await memberView(ledger, getAddress(account));

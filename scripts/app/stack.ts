@@ -28,6 +28,7 @@ import { LAB_RESULT_BODY } from "../../src/demo/scenario.js";
 import { CareLedger__factory, type CareLedger } from "../../typechain-types/index.js";
 import { appViteConfig, type AppConfig } from "../../app/vite.config.js";
 import { startService } from "../../service/index.js";
+import { startAppIndexer } from "./indexer.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 /** The development mnemonic anvil and Hardhat fund (public: never use it for anything real). */
@@ -85,6 +86,8 @@ export interface AppStackOptions {
   readonly appPort?: number;
   /** How long the app waits for the wallet before it says the wallet hangs (ms). */
   readonly walletTimeoutMs?: number;
+  /** Start the indexer (`indexer/`) and take the lists from it; default false (the log scan). */
+  readonly indexer?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -247,6 +250,25 @@ export async function startAppStack(options: AppStackOptions = {}): Promise<AppS
     const serviceUrl = service.url ?? "";
     log(`relay and blob gateway at ${serviceUrl}`);
 
+    let indexerUrl: string | undefined;
+    if (options.indexer === true) {
+      try {
+        const indexer = await startAppIndexer({
+          root: ROOT,
+          rpcUrl: node.url,
+          chainId: APP_CHAIN_ID,
+          address,
+          startBlock: fromBlock,
+          dataDir: path.join(workDir, "pglite"),
+        });
+        cleanups.push(() => indexer.stop());
+        indexerUrl = indexer.url;
+        log(`indexer at ${indexer.url}`);
+      } catch (error) {
+        log(`indexer not started, lists come from the node's logs: ${String(error).slice(0, 300)}`);
+      }
+    }
+
     const outDir = path.join(workDir, "app");
     const config: AppConfig = {
       chainId: APP_CHAIN_ID,
@@ -256,8 +278,9 @@ export async function startAppStack(options: AppStackOptions = {}): Promise<AppS
       fromBlock,
       serviceUrl: "/api",
       walletTimeoutMs: options.walletTimeoutMs ?? 120_000,
+      ...(indexerUrl === undefined ? {} : { indexerUrl: "/indexer" }),
     };
-    const vite = appViteConfig({ outDir, serviceUrl });
+    const vite = appViteConfig({ outDir, serviceUrl, indexerUrl });
     await build({ ...vite, logLevel: "warn" });
     await writeFile(path.join(outDir, "config.json"), JSON.stringify(config, null, 2));
     const appPort = await portOrFree(options.appPort ?? 0);

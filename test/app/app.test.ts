@@ -41,7 +41,10 @@ describe("app in a real browser (chromium, anvil, relay, blob gateway)", functio
     if (!existsSync(CHROMIUM)) {
       throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)`);
     }
-    stack = await startAppStack();
+    // CARELEDGER_APP_INDEXER=1: lists from the indexer (indexer/) instead of the node's logs.
+    const indexer = process.env.CARELEDGER_APP_INDEXER === "1";
+    stack = await startAppStack({ indexer });
+    if (indexer) expect(stack.config.indexerUrl, "the indexer did not start").to.equal("/indexer");
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -222,6 +225,40 @@ describe("app in a real browser (chromium, anvil, relay, blob gateway)", functio
     expect(Number(grant.categories)).to.equal(1 << LABS);
     await shoot(g.page, "guardian");
     await g.page.context().close();
+  });
+
+  it("a patient grants by transaction, then narrows and extends the grant", async function () {
+    const { minor, labdoctor } = stack.members;
+    const VITALS = 3;
+    const m = await openAs("minor");
+    const form = m.page.locator("form:has(#grant-grantee)");
+    await form.locator("#grant-grantee").fill(labdoctor.address);
+    await form.locator(`#grant-cat-${VITALS}`).check();
+    await form.locator(`#grant-cat-${LABS}`).check();
+    await form.locator("#grant-mode-tx").check();
+    await form.getByRole("button", { name: "Review the grant" }).click();
+    await form.getByTestId("consent-summary").waitFor();
+    expect(m.wallet.prompts).to.deep.equal([]);
+    await form.getByRole("button", { name: "Confirm and send from my wallet" }).click();
+    await expectStatus(m.page, /Access granted \(transaction/);
+    expect(m.wallet.prompts).to.deep.equal(["eth_sendTransaction"]);
+    const granted = await stack.ledger.consentOf(minor.address, labdoctor.address);
+    expect(Number(granted.categories)).to.equal((1 << VITALS) | (1 << LABS));
+
+    const row = () =>
+      m.page.locator("tr", {
+        has: m.page.locator(`button[data-grantee="${labdoctor.address.toLowerCase()}"]`),
+      });
+    await row().getByRole("button", { name: "Narrow to vitals" }).click();
+    await expectStatus(m.page, /Narrowed to vitals/);
+    expect(
+      Number((await stack.ledger.consentOf(minor.address, labdoctor.address)).categories),
+    ).to.equal(1 << VITALS);
+    await row().getByRole("button", { name: "Extend 30 days" }).click();
+    await expectStatus(m.page, /Extended by 30 days/);
+    const extended = await stack.ledger.consentOf(minor.address, labdoctor.address);
+    expect(extended.expiresAt - granted.expiresAt).to.equal(BigInt(30 * 86_400));
+    await m.page.context().close();
   });
 
   it("a responder breaks the glass and opens a record; the auditor verifies the trail and reviews the incident", async function () {
