@@ -65,22 +65,7 @@ export async function renderPatient(session: Session, root: HTMLElement): Promis
     grants.map(async (g) => {
       const actions = h("div", { class: "actions" });
       if (g.status === "live") {
-        const revoke = h(
-          "button",
-          { type: "button", "data-grantee": g.grantee.toLowerCase() },
-          "Revoke",
-        );
-        revoke.addEventListener(
-          "click",
-          () =>
-            void busy(
-              revoke,
-              async () => {
-                if (await revokeBySignature(session, me, g.grantee, consentPanel)) refresh();
-              },
-              (e) => say(explain(e), "error"),
-            ),
-        );
+        const revoke = revokeButton(session, me, g.grantee, consentPanel, refresh);
         const extend = h("button", { type: "button", class: "secondary" }, "Extend 30 days");
         extend.addEventListener(
           "click",
@@ -154,6 +139,7 @@ export async function renderPatient(session: Session, root: HTMLElement): Promis
       .filter((d) => d.live)
       .map(async (d) => {
         const theirGrants = await session.queries.grantsOf(d.patient);
+        const panel = h("div", { "aria-live": "polite" });
         const scope = categoriesInMask(d.scope);
         return h(
           "section",
@@ -166,16 +152,20 @@ export async function renderPatient(session: Session, root: HTMLElement): Promis
           h("p", {}, `Your scope: ${scope.map((c) => CATEGORY_LABELS[c]).join(", ")}.`),
           table(
             `Their consents`,
-            ["grantee", "categories", "until", "status"],
+            ["grantee", "categories", "until", "status", "change"],
             await Promise.all(
               theirGrants.map(async (g) => [
                 await session.describe(g.grantee),
                 categoryMaskLabel(g.categories),
                 when(g.expiresAt),
                 g.status,
+                g.status === "live"
+                  ? revokeButton(session, d.patient, g.grantee, panel, refresh)
+                  : "",
               ]),
             ),
           ),
+          panel,
           h("h4", {}, "Grant access for them"),
           grantForm(session, {
             patient: d.patient,
@@ -250,6 +240,29 @@ export async function renderPatient(session: Session, root: HTMLElement): Promis
           ),
         ]),
   );
+}
+
+/** A "Revoke" button: `patient`'s grant to `grantee`, revoked by a relayed signature after the summary. */
+function revokeButton(
+  session: Session,
+  patient: string,
+  grantee: string,
+  panel: HTMLElement,
+  refresh: () => void,
+): HTMLButtonElement {
+  const button = h("button", { type: "button", "data-grantee": grantee.toLowerCase() }, "Revoke");
+  button.addEventListener(
+    "click",
+    () =>
+      void busy(
+        button,
+        async () => {
+          if (await revokeBySignature(session, patient, grantee, panel)) refresh();
+        },
+        (e) => say(explain(e), "error"),
+      ),
+  );
+  return button;
 }
 
 interface DelegationView {

@@ -13,6 +13,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import {
   APP_CHAIN_ID,
   DEMO_PASSPHRASE,
+  devWallet,
   ROOT,
   startAppStack,
   type AppStack,
@@ -210,7 +211,7 @@ describe("app in a real browser (chromium, anvil, relay, blob gateway)", functio
     await d.page.context().close();
   });
 
-  it("a guardian grants for a minor by signature", async function () {
+  it("a guardian grants for a minor by signature, and revokes for them", async function () {
     const { minor, doctor } = stack.members;
     const g = await openAs("guardian");
     const section = g.page.getByRole("region", { name: /Acting for/ });
@@ -224,6 +225,11 @@ describe("app in a real browser (chromium, anvil, relay, blob gateway)", functio
     expect(grant.expiresAt).to.be.greaterThan(0n);
     expect(Number(grant.categories)).to.equal(1 << LABS);
     await shoot(g.page, "guardian");
+    // Within their scope, the guardian also revokes for the minor.
+    await section.locator(`button[data-grantee="${doctor.address.toLowerCase()}"]`).click();
+    await g.page.getByRole("button", { name: "Sign the revocation in my wallet" }).click();
+    await expectStatus(g.page, /Access revoked/);
+    expect((await stack.ledger.consentOf(minor.address, doctor.address)).expiresAt).to.equal(0n);
     await g.page.context().close();
   });
 
@@ -293,7 +299,7 @@ describe("app in a real browser (chromium, anvil, relay, blob gateway)", functio
     await a.page.context().close();
   });
 
-  it("a wallet on the wrong chain, a rejected signature and a hanging wallet each get a plain message", async function () {
+  it("a non-member, a wallet on the wrong chain, a rejected signature and a hanging wallet each get a plain message", async function () {
     const w = await openAs("patient", { chainId: 1 });
     await expectStatus(w.page, /Your wallet is on network 1, but CareLedger runs on/);
     await checkAccessibility(w.page, "wrong chain");
@@ -302,6 +308,19 @@ describe("app in a real browser (chromium, anvil, relay, blob gateway)", functio
     await w.page.getByTestId("identity").waitFor();
     expect(w.wallet.chainId).to.equal(APP_CHAIN_ID);
     await w.page.context().close();
+
+    const stranger = new TestWallet(
+      devWallet(9).privateKey,
+      stack.provider,
+      APP_CHAIN_ID,
+      new Set([APP_CHAIN_ID]),
+    );
+    const sp = await browser.newPage();
+    await stranger.install(sp);
+    await sp.goto(stack.appUrl);
+    await sp.getByRole("button", { name: /Connect CareLedger Test Wallet/ }).click();
+    await expectStatus(sp, /is not a CareLedger member/);
+    await sp.context().close();
 
     const { doctor } = stack.members;
     const rj = await openAs("patient", { mode: "reject" });
