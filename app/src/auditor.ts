@@ -4,8 +4,8 @@
  */
 import { id } from "ethers";
 import { AuditorClient, ReviewVerdict, verifyAuditTrail } from "../../src/browser.js";
-import { explain, type Session } from "./session.js";
-import { busy, h, say, short, table, when } from "./ui.js";
+import { run, type Session } from "./session.js";
+import { h, say, short, table, when } from "./ui.js";
 
 /** Render the auditor view into `root`. */
 export async function renderAuditor(session: Session, root: HTMLElement): Promise<void> {
@@ -22,34 +22,30 @@ export async function renderAuditor(session: Session, root: HTMLElement): Promis
   verify.addEventListener(
     "click",
     () =>
-      void busy(
-        verify,
-        async () => {
-          const v = await verifyAuditTrail(session.ledger, { fromBlock: session.config.fromBlock });
-          result.replaceChildren(
-            h(
-              "p",
-              { class: v.matchesChain ? "ok" : "error" },
-              v.matchesChain
-                ? `The trail is complete and unedited: ${v.entries.length} entries, recomputed heads equal the heads on chain.`
-                : `MISMATCH: the recomputed heads differ from the chain's (${v.mismatchedPatients.length} patients differ).`,
-            ),
-            h(
-              "dl",
-              {},
-              h("dt", {}, "Recomputed global head"),
-              h("dd", {}, h("code", {}, v.globalHead)),
-              h("dt", {}, "Global head on chain"),
-              h("dd", {}, h("code", {}, v.onChainHead)),
-            ),
-          );
-          say(
-            v.matchesChain ? "Trail verified." : "The trail does not match the chain.",
-            v.matchesChain ? "ok" : "error",
-          );
-        },
-        (e) => say(explain(e), "error"),
-      ),
+      void run(verify, async () => {
+        const v = await verifyAuditTrail(session.ledger, { fromBlock: session.config.fromBlock });
+        result.replaceChildren(
+          h(
+            "p",
+            { class: v.matchesChain ? "ok" : "error" },
+            v.matchesChain
+              ? `The trail is complete and unedited: ${v.entries.length} entries, recomputed heads equal the heads on chain.`
+              : `MISMATCH: the recomputed heads differ from the chain's (${v.mismatchedPatients.length} patients differ).`,
+          ),
+          h(
+            "dl",
+            {},
+            h("dt", {}, "Recomputed global head"),
+            h("dd", {}, h("code", {}, v.globalHead)),
+            h("dt", {}, "Global head on chain"),
+            h("dd", {}, h("code", {}, v.onChainHead)),
+          ),
+        );
+        say(
+          v.matchesChain ? "Trail verified." : "The trail does not match the chain.",
+          v.matchesChain ? "ok" : "error",
+        );
+      }),
   );
 
   const rows = await Promise.all(
@@ -69,19 +65,15 @@ export async function renderAuditor(session: Session, root: HTMLElement): Promis
       submit.addEventListener(
         "click",
         () =>
-          void busy(
-            submit,
-            async () => {
-              await client.review(
-                BigInt(i.incidentId),
-                Number(verdict.value) as 1 | 2,
-                id(notes.value),
-              );
-              say(`Incident #${i.incidentId} reviewed.`, "ok");
-              refresh();
-            },
-            (e) => say(explain(e), "error"),
-          ),
+          void run(submit, async () => {
+            await client.review(
+              BigInt(i.incidentId),
+              Number(verdict.value) as 1 | 2,
+              id(notes.value),
+            );
+            say(`Incident #${i.incidentId} reviewed.`, "ok");
+            refresh();
+          }),
       );
       return [
         `#${i.incidentId}`,

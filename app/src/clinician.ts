@@ -17,8 +17,8 @@ import {
   Role,
   type Category,
 } from "../../src/browser.js";
-import { explain, type Session } from "./session.js";
-import { busy, h, say, short, table, when } from "./ui.js";
+import { run, type Session } from "./session.js";
+import { h, say, short, table, when } from "./ui.js";
 
 async function clinician(session: Session): Promise<ClinicianClient> {
   return ClinicianClient.connect({
@@ -75,22 +75,18 @@ export async function renderClinician(session: Session, root: HTMLElement): Prom
   );
   createForm.addEventListener("submit", (event) => {
     event.preventDefault();
-    void busy(
-      cSubmit,
-      async () => {
-        say(
-          "Sealing in this browser, then uploading (sign the upload) and anchoring (confirm the transaction)…",
-        );
-        const client = await clinician(session);
-        const anchored = await client.createRecord(
-          cPatient.value.trim(),
-          Number(cCategory.value) as Category,
-          cBody.value,
-        );
-        say(`Record anchored: ${anchored.recordId}.`, "ok");
-      },
-      (e) => say(explain(e), "error"),
-    );
+    void run(cSubmit, async () => {
+      say(
+        "Sealing in this browser, then uploading (sign the upload) and anchoring (confirm the transaction)…",
+      );
+      const client = await clinician(session);
+      const anchored = await client.createRecord(
+        cPatient.value.trim(),
+        Number(cCategory.value) as Category,
+        cBody.value,
+      );
+      say(`Record anchored: ${anchored.recordId}.`, "ok");
+    });
   });
 
   // Open records of a patient
@@ -113,66 +109,56 @@ export async function renderClinician(session: Session, root: HTMLElement): Prom
   );
   openForm.addEventListener("submit", (event) => {
     event.preventDefault();
-    void busy(
-      oSubmit,
-      async () => {
-        const records = (await session.queries.recordsOf(oPatient.value.trim())).filter(
-          (r) => r.status === RecordStatus.Current,
-        );
-        const purpose = responder ? Purpose.Emergency : Purpose.Treatment;
-        oList.replaceChildren(
-          table(
-            "Their records",
-            ["category", "record", "open"],
-            records.map((r) => {
-              const out = h("div", { "aria-live": "polite" });
-              const button = h(
-                "button",
-                { type: "button" },
-                `Open ${categoryLabel(r.category)} for ${responder ? "emergency treatment" : "treatment"}`,
-              );
-              button.addEventListener(
-                "click",
-                () =>
-                  void busy(
-                    button,
-                    async () => {
-                      say("Opening: confirm the audited transaction in your wallet…");
-                      const client = await clinician(session);
-                      try {
-                        const opened = await client.openRecord(r.recordId, purpose);
-                        const how =
-                          opened.access.path === AccessPath.BreakGlass
-                            ? "break-glass (flagged for review)"
-                            : "consent";
-                        out.replaceChildren(
-                          h("pre", { "data-testid": "decrypted" }, opened.text()),
-                        );
-                        say(
-                          `Opened through ${how}; the open is in the audit trail. Verified against the chain and decrypted here.`,
-                          "ok",
-                        );
-                      } catch (error) {
-                        if (!(error instanceof NotAReaderError)) throw error;
-                        out.replaceChildren(
-                          h("p", {}, "Opened and audited; no key for you in this envelope."),
-                        );
-                        say(
-                          "Opened: the open is in the audit trail. No key is wrapped for you in this record: the hospital's emergency key custodian releases it because of this audited open.",
-                          "ok",
-                        );
-                      }
-                    },
-                    (e) => say(explain(e), "error"),
-                  ),
-              );
-              return [categoryLabel(r.category), short(r.recordId), h("div", {}, button, out)];
-            }),
-          ),
-        );
-      },
-      (e) => say(explain(e), "error"),
-    );
+    void run(oSubmit, async () => {
+      const records = (await session.queries.recordsOf(oPatient.value.trim())).filter(
+        (r) => r.status === RecordStatus.Current,
+      );
+      const purpose = responder ? Purpose.Emergency : Purpose.Treatment;
+      oList.replaceChildren(
+        table(
+          "Their records",
+          ["category", "record", "open"],
+          records.map((r) => {
+            const out = h("div", { "aria-live": "polite" });
+            const button = h(
+              "button",
+              { type: "button" },
+              `Open ${categoryLabel(r.category)} for ${responder ? "emergency treatment" : "treatment"}`,
+            );
+            button.addEventListener(
+              "click",
+              () =>
+                void run(button, async () => {
+                  say("Opening: confirm the audited transaction in your wallet…");
+                  const client = await clinician(session);
+                  try {
+                    const opened = await client.openRecord(r.recordId, purpose);
+                    const how =
+                      opened.access.path === AccessPath.BreakGlass
+                        ? "break-glass (flagged for review)"
+                        : "consent";
+                    out.replaceChildren(h("pre", { "data-testid": "decrypted" }, opened.text()));
+                    say(
+                      `Opened through ${how}; the open is in the audit trail. Verified against the chain and decrypted here.`,
+                      "ok",
+                    );
+                  } catch (error) {
+                    if (!(error instanceof NotAReaderError)) throw error;
+                    out.replaceChildren(
+                      h("p", {}, "Opened and audited; no key for you in this envelope."),
+                    );
+                    say(
+                      "Opened: the open is in the audit trail. No key is wrapped for you in this record: the hospital's emergency key custodian releases it because of this audited open.",
+                      "ok",
+                    );
+                  }
+                }),
+            );
+            return [categoryLabel(r.category), short(r.recordId), h("div", {}, button, out)];
+          }),
+        ),
+      );
+    });
   });
 
   // Break the glass
@@ -206,32 +192,28 @@ export async function renderClinician(session: Session, root: HTMLElement): Prom
   );
   glassForm.addEventListener("submit", (event) => {
     event.preventDefault();
-    void busy(
-      bSubmit,
-      async () => {
-        if (bWhy.value.trim() === "") throw new Error("Write the justification first.");
-        const client = await clinician(session);
-        const opened = await client.breakGlass(
-          bPatient.value.trim(),
-          id(bWhy.value.trim()),
-          Number(bMinutes.value) * 60,
-        );
-        say(`Break-glass incident #${opened.incidentId} declared; the window is open.`, "ok");
-        const chainOffset = opened.openedAt - Math.floor(Date.now() / 1000);
-        if (countdown !== undefined) clearInterval(countdown);
-        const tick = () => {
-          const left = opened.expiresAt - (Math.floor(Date.now() / 1000) + chainOffset);
-          bTimer.textContent =
-            left > 0
-              ? `Window open: ${Math.floor(left / 60)} min ${String(left % 60).padStart(2, "0")} s left (incident #${opened.incidentId}).`
-              : "The break-glass window has closed.";
-          if (left <= 0 && countdown !== undefined) clearInterval(countdown);
-        };
-        tick();
-        countdown = setInterval(tick, 1000);
-      },
-      (e) => say(explain(e), "error"),
-    );
+    void run(bSubmit, async () => {
+      if (bWhy.value.trim() === "") throw new Error("Write the justification first.");
+      const client = await clinician(session);
+      const opened = await client.breakGlass(
+        bPatient.value.trim(),
+        id(bWhy.value.trim()),
+        Number(bMinutes.value) * 60,
+      );
+      say(`Break-glass incident #${opened.incidentId} declared; the window is open.`, "ok");
+      const chainOffset = opened.openedAt - Math.floor(Date.now() / 1000);
+      if (countdown !== undefined) clearInterval(countdown);
+      const tick = () => {
+        const left = opened.expiresAt - (Math.floor(Date.now() / 1000) + chainOffset);
+        bTimer.textContent =
+          left > 0
+            ? `Window open: ${Math.floor(left / 60)} min ${String(left % 60).padStart(2, "0")} s left (incident #${opened.incidentId}).`
+            : "The break-glass window has closed.";
+        if (left <= 0 && countdown !== undefined) clearInterval(countdown);
+      };
+      tick();
+      countdown = setInterval(tick, 1000);
+    });
   });
 
   const sections: HTMLElement[] = [

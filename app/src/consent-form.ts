@@ -19,8 +19,8 @@ import {
   type Purpose,
   type SignedConsent,
 } from "../../src/browser.js";
-import { explain, serviceBaseUrl, type Session } from "./session.js";
-import { busy, h, say } from "./ui.js";
+import { run, serviceBaseUrl, type Session } from "./session.js";
+import { h, say } from "./ui.js";
 
 const SIGNATURE_LIFETIME_S = 3600;
 
@@ -209,60 +209,56 @@ export function grantForm(session: Session, options: GrantFormOptions): HTMLElem
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    void busy(
-      submit,
-      async () => {
-        const cats = categories.filter((x) => x.box.checked).map((x) => x.c);
-        const purs = purposes.filter((x) => x.box.checked).map((x) => x.x);
-        if (cats.length === 0) throw new Error("Choose at least one category of records.");
-        if (purs.length === 0) throw new Error("Choose at least one purpose.");
-        const member = await session.memberOf(grantee.value.trim()).catch(() => {
-          throw new Error(`“${grantee.value}” is not an account address.`);
-        });
-        if (member.role === 0)
-          throw new Error(
-            `${member.address} is not a CareLedger member: a grant to it would open nothing.`,
-          );
-        const now = await chainNow(session);
-        const expiresAt = now + Number(days.value) * 86_400;
-        const request = await prepareGrant(session.ledger, {
-          patient: options.patient,
-          grantee: member.address,
-          categories: categoryMask(...cats),
-          purposes: purposeMask(...purs),
-          expiresAt,
-          deadline: now + SIGNATURE_LIFETIME_S,
-          signer: session.account,
-        });
-        const viaTx = byTx.checked && options.signatureOnly !== true;
-        say("Read what you are about to sign, then confirm.");
-        const ok = await confirmSummary(
-          session,
-          panel,
-          request,
-          viaTx ? "Confirm and send from my wallet" : "Sign in my wallet",
+    void run(submit, async () => {
+      const cats = categories.filter((x) => x.box.checked).map((x) => x.c);
+      const purs = purposes.filter((x) => x.box.checked).map((x) => x.x);
+      if (cats.length === 0) throw new Error("Choose at least one category of records.");
+      if (purs.length === 0) throw new Error("Choose at least one purpose.");
+      const member = await session.memberOf(grantee.value.trim()).catch(() => {
+        throw new Error(`“${grantee.value}” is not an account address.`);
+      });
+      if (member.role === 0)
+        throw new Error(
+          `${member.address} is not a CareLedger member: a grant to it would open nothing.`,
         );
-        if (!ok) return say("Cancelled: nothing was signed.");
-        if (viaTx) {
-          say("Waiting for your wallet to send the transaction…");
-          const client = await patientClient(session);
-          const tx = await client.grantConsent(member.address, {
-            categories: cats,
-            purposes: purs,
-            expiresAt,
-          });
-          say(`Access granted (transaction ${tx.hash.slice(0, 10)}…).`, "ok");
-        } else {
-          const hash = await signAndRelay(session, request);
-          say(
-            `Access granted by signature; the relay sent it (transaction ${hash.slice(0, 10)}…). You paid nothing.`,
-            "ok",
-          );
-        }
-        options.onDone();
-      },
-      (error) => say(explain(error), "error"),
-    );
+      const now = await chainNow(session);
+      const expiresAt = now + Number(days.value) * 86_400;
+      const request = await prepareGrant(session.ledger, {
+        patient: options.patient,
+        grantee: member.address,
+        categories: categoryMask(...cats),
+        purposes: purposeMask(...purs),
+        expiresAt,
+        deadline: now + SIGNATURE_LIFETIME_S,
+        signer: session.account,
+      });
+      const viaTx = byTx.checked && options.signatureOnly !== true;
+      say("Read what you are about to sign, then confirm.");
+      const ok = await confirmSummary(
+        session,
+        panel,
+        request,
+        viaTx ? "Confirm and send from my wallet" : "Sign in my wallet",
+      );
+      if (!ok) return say("Cancelled: nothing was signed.");
+      if (viaTx) {
+        say("Waiting for your wallet to send the transaction…");
+        const client = await patientClient(session);
+        const tx = await client.grantConsent(member.address, {
+          categories: cats,
+          purposes: purs,
+          expiresAt,
+        });
+        say(`Access granted (transaction ${tx.hash.slice(0, 10)}…).`, "ok");
+      } else {
+        const hash = await signAndRelay(session, request);
+        say(
+          `Access granted by signature; the relay sent it (transaction ${hash.slice(0, 10)}…). You paid nothing.`,
+          "ok",
+        );
+      }
+      options.onDone();
+    });
   });
   return form;
 }

@@ -7,8 +7,8 @@ import { renderAuditor } from "./auditor.js";
 import { renderClinician } from "./clinician.js";
 import { loadConfig, type AppConfig } from "./config.js";
 import { renderPatient } from "./patient.js";
-import { explain, Session } from "./session.js";
-import { busy, h, say, short } from "./ui.js";
+import { explain, run, Session } from "./session.js";
+import { h, say, short } from "./ui.js";
 import {
   discoverWallets,
   guarded,
@@ -44,14 +44,10 @@ async function connect(config: AppConfig, wallet: DiscoveredWallet): Promise<voi
     button.addEventListener(
       "click",
       () =>
-        void busy(
-          button,
-          async () => {
-            await switchChain(provider, config);
-            await connect(config, wallet);
-          },
-          (e) => say(explain(e), "error"),
-        ),
+        void run(button, async () => {
+          await switchChain(provider, config);
+          await connect(config, wallet);
+        }),
     );
     identity.replaceChildren(button);
     say(wrongChainText(chainId, config), "error");
@@ -147,17 +143,13 @@ function keyPanel(session: Session, onUnlocked: () => void): HTMLElement {
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    void busy(
-      submit,
-      async () => {
-        say("Unlocking your key…");
-        await session.unlock(text.value, pass.value);
-        pass.value = "";
-        say("Key unlocked in this browser.", "ok");
-        onUnlocked();
-      },
-      (e) => say(explain(e), "error"),
-    );
+    void run(submit, async () => {
+      say("Unlocking your key…");
+      await session.unlock(text.value, pass.value);
+      pass.value = "";
+      say("Key unlocked in this browser.", "ok");
+      onUnlocked();
+    });
   });
   return h(
     "section",
@@ -185,15 +177,7 @@ async function main(): Promise<void> {
         h("img", { src: wallet.info.icon, alt: "", width: 20, height: 20 }),
         ` Connect ${wallet.info.name}`,
       );
-      button.addEventListener(
-        "click",
-        () =>
-          void busy(
-            button,
-            () => connect(config, wallet),
-            (e) => say(explain(e), "error"),
-          ),
-      );
+      button.addEventListener("click", () => void run(button, () => connect(config, wallet)));
       walletsSlot.append(button);
       wallet.provider.on?.(
         "chainChanged",

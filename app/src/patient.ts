@@ -13,8 +13,8 @@ import {
   RecordStatus,
 } from "../../src/browser.js";
 import { grantForm, patientClient, revokeBySignature } from "./consent-form.js";
-import { explain, type Session } from "./session.js";
-import { busy, h, say, short, table, when } from "./ui.js";
+import { run, type Session } from "./session.js";
+import { h, say, short, table, when } from "./ui.js";
 
 /** Render the patient view into `root`. */
 export async function renderPatient(session: Session, root: HTMLElement): Promise<void> {
@@ -40,16 +40,12 @@ export async function renderPatient(session: Session, root: HTMLElement): Promis
         button.addEventListener(
           "click",
           () =>
-            void busy(
-              button,
-              async () => {
-                const client = await patientClient(session);
-                const opened = await client.openRecord(r.recordId);
-                out.replaceChildren(h("pre", { "data-testid": "decrypted" }, opened.text()));
-                say("Decrypted in this browser; nothing was sent anywhere.", "ok");
-              },
-              (e) => say(explain(e), "error"),
-            ),
+            void run(button, async () => {
+              const client = await patientClient(session);
+              const opened = await client.openRecord(r.recordId);
+              out.replaceChildren(h("pre", { "data-testid": "decrypted" }, opened.text()));
+              say("Decrypted in this browser; nothing was sent anywhere.", "ok");
+            }),
         );
         return [
           categoryLabel(r.category),
@@ -70,16 +66,12 @@ export async function renderPatient(session: Session, root: HTMLElement): Promis
         extend.addEventListener(
           "click",
           () =>
-            void busy(
-              extend,
-              async () => {
-                const tx = await session.ledger.extendConsent(g.grantee, g.expiresAt + 30 * 86_400);
-                await tx.wait();
-                say("Extended by 30 days.", "ok");
-                refresh();
-              },
-              (e) => say(explain(e), "error"),
-            ),
+            void run(extend, async () => {
+              const tx = await session.ledger.extendConsent(g.grantee, g.expiresAt + 30 * 86_400);
+              await tx.wait();
+              say("Extended by 30 days.", "ok");
+              refresh();
+            }),
         );
         const cats = categoriesInMask(g.categories);
         const narrow = h(
@@ -91,20 +83,16 @@ export async function renderPatient(session: Session, root: HTMLElement): Promis
         narrow.addEventListener(
           "click",
           () =>
-            void busy(
-              narrow,
-              async () => {
-                const tx = await session.ledger.narrowConsent(
-                  g.grantee,
-                  1 << (cats[0] ?? 0),
-                  g.purposes,
-                );
-                await tx.wait();
-                say(`Narrowed to ${categoryLabel(cats[0] ?? 0)}.`, "ok");
-                refresh();
-              },
-              (e) => say(explain(e), "error"),
-            ),
+            void run(narrow, async () => {
+              const tx = await session.ledger.narrowConsent(
+                g.grantee,
+                1 << (cats[0] ?? 0),
+                g.purposes,
+              );
+              await tx.wait();
+              say(`Narrowed to ${categoryLabel(cats[0] ?? 0)}.`, "ok");
+              refresh();
+            }),
         );
         actions.append(revoke, extend, narrow);
       }
@@ -254,13 +242,9 @@ function revokeButton(
   button.addEventListener(
     "click",
     () =>
-      void busy(
-        button,
-        async () => {
-          if (await revokeBySignature(session, patient, grantee, panel)) refresh();
-        },
-        (e) => say(explain(e), "error"),
-      ),
+      void run(button, async () => {
+        if (await revokeBySignature(session, patient, grantee, panel)) refresh();
+      }),
   );
   return button;
 }

@@ -19,6 +19,7 @@ import {
   type MemberKeyPair,
 } from "../../src/browser.js";
 import type { AppConfig } from "./config.js";
+import { busy, say } from "./ui.js";
 import { walletFailure, type Eip1193Provider } from "./wallet.js";
 
 /** A member as shown: role, organisation, active flag. */
@@ -130,6 +131,11 @@ async function memberView(ledger: CareLedger, address: string): Promise<MemberVi
     active: m.active,
     encryptionKey: String(key),
   };
+}
+
+/** Run `action` with `button` disabled, saying any failure in words in the status area. */
+export function run(button: HTMLButtonElement, action: () => Promise<void>): Promise<void> {
+  return busy(button, action, (error) => say(explain(error), "error"));
 }
 
 /** An error in words: a wallet failure, a decoded contract refusal, or the error's message. */
