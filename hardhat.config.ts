@@ -18,10 +18,10 @@ const solcSettings = {
   viaIR: true,
 };
 
-/** Refuses a connection to a network whose environment is malformed (src/deploy/network-hooks.ts). */
+/** Refuses a connection to a network whose environment is malformed (tasks/network-hooks.ts). */
 const careLedgerEnvironmentPlugin: HardhatPlugin = {
   id: "careledger-environment",
-  hookHandlers: { network: () => import("./src/deploy/network-hooks.js") },
+  hookHandlers: { network: () => import("./tasks/network-hooks.js") },
 };
 
 export default defineConfig({

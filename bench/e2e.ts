@@ -30,7 +30,7 @@ import { AdminClient } from "../src/sdk/clients/admin.js";
 import { ClinicianClient } from "../src/sdk/clients/clinician.js";
 import { PatientClient } from "../src/sdk/clients/patient.js";
 import { Category, Purpose, Role } from "../src/sdk/constants.js";
-import { deployCareLedger } from "../src/sdk/deploy.js";
+import { deployCareLedgerWithSigner } from "../src/sdk/deploy.js";
 import { textTable } from "../src/sdk/format.js";
 import {
   FsBlobStore,
@@ -153,7 +153,7 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eBen
   const dir = await mkdtemp(join(tmpdir(), "careledger-bench-e2e-"));
   try {
     const store = new TimedStore(new FsBlobStore(dir));
-    const { contract: ledger, deploymentBlock } = await deployCareLedger(admin, {
+    const { contract: ledger, deploymentBlock } = await deployCareLedgerWithSigner(admin, {
       registrar: admin.address,
     });
     const keys = {

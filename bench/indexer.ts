@@ -14,7 +14,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { startNode } from "../src/deploy/node.js";
+import { startNode } from "../scripts/lib/node.js";
 import { fetchAuditEntries } from "../src/sdk/audit.js";
 import { careLedgerQueries } from "../src/sdk/queries.js";
 import {

@@ -102,7 +102,7 @@ export const delegation = onchainTable(
   }),
 );
 
-/** Record versions: status 1 current, 2 superseded, 3 entered in error; `version` counts from 1 in a chain of amendments. */
+/** Record versions: status 1 current, 2 superseded, 3 entered in error, 4 erased; `version` counts from 1 in a chain of amendments. */
 export const record = onchainTable(
   "record",
   (t) => ({
@@ -124,7 +124,8 @@ export const record = onchainTable(
 );
 
 /**
- * The audit trail: one row per audited event (action 0 RecordOpened, 1 BreakGlassDeclared, 2 BreakGlassReviewed),
+ * The audit trail: one row per audited event (action 0 RecordOpened, 1 BreakGlassDeclared, 2 BreakGlassReviewed,
+ * 3 RecordErased),
  * with the actor's organisation and role at that time, the record's category, the entry hash and the heads after it.
  */
 export const auditEntry = onchainTable(

@@ -3,7 +3,7 @@
  * Exits 1, with the reason, if any step does not go as the scenario says.
  */
 import { network } from "hardhat";
-import { runDemo } from "../src/demo/scenario.js";
+import { runDemo } from "../examples/demo/index.js";
 
 const { ethers } = await network.create();
 

@@ -7,7 +7,7 @@
  */
 import { text } from "node:stream/consumers";
 import { parseArgs } from "node:util";
-import { setKeystoreValue } from "../src/deploy/keystore.js";
+import { setKeystoreValue } from "./lib/keystore.js";
 import { CareLedgerError } from "../src/errors.js";
 
 const { positionals, values } = parseArgs({

@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { LOCALNODE, LOCALNODE_URL } from "../src/deploy/localnode.js";
-import { startNode, type MiningMode } from "../src/deploy/node.js";
+import { startNode, type MiningMode } from "./lib/node.js";
 import { jsonRpcRequest } from "../src/deploy/jsonrpc.js";
 
 const { values } = parseArgs({

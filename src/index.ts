@@ -8,22 +8,7 @@
  * file system); the bare ABI in `careledger/abi`; deploying in `careledger/deploy`.
  */
 export * from "./errors.js";
-export * from "./sdk/constants.js";
-export * from "./sdk/errors.js";
-export * from "./sdk/audit.js";
-export * from "./sdk/format.js";
-export * from "./sdk/contract.js";
-export { anchoredContentHash, recordIdOf } from "./sdk/recordId.js";
-export {
-  AccountSender,
-  accountSender,
-  Deadline,
-  DEFAULT_TIMEOUT_MS,
-  isNetworkFault,
-  toCareLedgerError,
-  type CallOptions,
-  type MinedTransaction,
-} from "./sdk/transport.js";
+export * from "./sdk/core.js";
 export * from "./consent/typedData.js";
 export * from "./consent/verify.js";
 export * from "./consent/relay.js";

@@ -4,7 +4,7 @@
  */
 import { JsonRpcProvider } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
-import { DeployError } from "../src/deploy/deploy.js";
+import { DeploymentError } from "../src/sdk/index.js";
 import {
   connectCareLedger,
   loadManifest,
@@ -38,7 +38,7 @@ export async function reportingBadInput(action: () => Promise<void>): Promise<vo
 export function selectedNetwork(hre: HardhatRuntimeEnvironment): string {
   const network = (hre.globalOptions as { network?: string }).network;
   if (network === undefined || hre.config.networks[network]?.type !== "http") {
-    throw new DeployError(
+    throw new DeploymentError(
       "Pass --network with a node to talk to (localnode, careledger, …): the in-process Hardhat network has no deployment",
     );
   }
@@ -57,7 +57,8 @@ export async function openDeployment(
   url: string;
 }> {
   const config = hre.config.networks[network];
-  if (config?.type !== "http") throw new DeployError(`Network "${network}" is not an http network`);
+  if (config?.type !== "http")
+    throw new DeploymentError(`Network "${network}" is not an http network`);
   // Only the URL and the chain are needed to read: no deployer key, so no keystore prompt.
   const { url, chainId } = await checkEndpoint(preflightTargetFromConfig(network, config));
   const manifest =

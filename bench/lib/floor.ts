@@ -15,7 +15,7 @@
  *
  * Views are floored on execution only (no base, no calldata), like their measurement.
  *
- * Each operation lists the state it **must** touch to honour DESIGN.md and the interfaces (who may act,
+ * Each operation lists the state it **must** touch to honour the README's access rules and the interfaces (who may act,
  * pause, what is recorded). Where CareLedger deliberately touches more (e.g. member ids that let a record
  * fit one slot), that is noted on the entry and left out of the floor.
  */
@@ -165,6 +165,18 @@ export const FLOOR_TOUCHES: { readonly [K in OpId]: readonly Touch[] } = {
   openFirstEver: openTouches("create", "create"),
   openPatientFirst: openTouches("update", "create"),
   open: openTouches("update", "update"),
+  erase: [
+    paused,
+    update("records[recordId] (read patient, category; status → erased)"),
+    actorMember,
+    policy,
+    auditEntry,
+    update("auditHead (global)", 0),
+    fold("the global head"),
+    update("patientAuditHeads[patient]"),
+    fold("the patient's head"),
+    event("RecordErased"),
+  ],
   breakGlass: [
     actorMember,
     policy,

@@ -72,6 +72,7 @@ export const OPERATIONS = [
     event: "RecordOpened",
   },
   { id: "open", label: "open record (steady state)", kind: "tx", event: "RecordOpened" },
+  { id: "erase", label: "erase record (by the patient)", kind: "tx", event: "RecordErased" },
   { id: "breakGlass", label: "break glass", kind: "tx", event: "BreakGlassDeclared" },
   { id: "reviewBreakGlass", label: "review break glass", kind: "tx", event: "BreakGlassReviewed" },
   { id: "hasAccess", label: "hasAccess (view, execution gas)", kind: "view", event: null },
@@ -267,6 +268,11 @@ export async function measureOps(b: BenchLedger): Promise<OpGas[]> {
   await record(
     "open",
     await mined("open (steady)", asDoctor.openRecord(b.record0, Purpose.Treatment)),
+  );
+  // The patient erases the superseded version anchored above (audited: it folds into both heads).
+  await record(
+    "erase",
+    await mined("erase record", asPatient.eraseRecord(recordIdOf(addresses.patient, anchored))),
   );
 
   // Break-glass on the new patient (a fresh window), then its review.

@@ -1,5 +1,5 @@
 /**
- * SDK soak against a real node: anvil out of process (src/deploy/node.ts, port 0), a plain
+ * SDK soak against a real node: anvil out of process (scripts/lib/node.ts, port 0), a plain
  * `JsonRpcProvider` with ethers' default settings and `Wallet`s, as an app creates them. A clinician
  * runs `pairs` sequential `createRecord` + `openRecord` through the SDK clients (seal, store, anchor;
  * audited open, fetch, verify, decrypt). Reported: pairs/s, latency percentiles per operation, errors
@@ -11,12 +11,12 @@
  */
 import { HDNodeWallet, JsonRpcProvider, keccak256, toUtf8Bytes, type Wallet } from "ethers";
 import { generateMemberKeyPair } from "../../src/crypto/index.js";
-import { startNode } from "../../src/deploy/node.js";
+import { startNode } from "../../scripts/lib/node.js";
 import { AdminClient } from "../../src/sdk/clients/admin.js";
 import { ClinicianClient } from "../../src/sdk/clients/clinician.js";
 import { PatientClient } from "../../src/sdk/clients/patient.js";
 import { Category, Purpose, Role } from "../../src/sdk/constants.js";
-import { deployCareLedger } from "../../src/sdk/deploy.js";
+import { deployCareLedgerWithSigner } from "../../src/sdk/deploy.js";
 import { MemoryBlobStore } from "../../src/store/index.js";
 import { renderTable } from "./table.js";
 import { percentile } from "./throughput.js";
@@ -99,7 +99,7 @@ export async function runSdkSoak(
       ) as unknown as Wallet;
     const [admin, registrar, doctorWallet, patientWallet] = [0, 1, 2, 3].map(wallet);
     if (!admin || !registrar || !doctorWallet || !patientWallet) throw new Error("no wallets");
-    const deployment = await deployCareLedger(admin, { registrar: registrar.address });
+    const deployment = await deployCareLedgerWithSigner(admin, { registrar: registrar.address });
     const ledger = deployment.contract;
     const fromBlock = deployment.deploymentBlock;
     const doctorKeys = generateMemberKeyPair();

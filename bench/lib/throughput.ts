@@ -1,6 +1,6 @@
 /**
  * Throughput against a real node out of process (anvil on 127.0.0.1, started and stopped by PID through
- * src/deploy/node.ts): a clinician anchors a record and opens it, sequentially (one transaction in flight)
+ * scripts/lib/node.ts): a clinician anchors a record and opens it, sequentially (one transaction in flight)
  * and pipelined (up to `window` in flight, nonces managed here), and in multicall batches.
  *
  * The calls are encoded with the TypeChain binding and sent with `eth_sendTransaction` from the node's
@@ -13,7 +13,7 @@
  */
 import { JsonRpcProvider, Network, toQuantity } from "ethers";
 import { jsonRpcRequest } from "../../src/deploy/jsonrpc.js";
-import { type MiningMode, startNode } from "../../src/deploy/node.js";
+import { type MiningMode, startNode } from "../../scripts/lib/node.js";
 import { type BenchLedger, Category, Masks, Purpose, setUpBench } from "./fixture.js";
 import { bulkHash } from "./ids.js";
 

@@ -2,7 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IAuditedAccess} from "../interfaces/IAuditedAccess.sol";
-import {AccessPath, AuditAction, Record, RecordStatus} from "../types/CareTypes.sol";
+import {AccessPath, AuditAction, Record} from "../types/CareTypes.sol";
 import {RecordRegistry} from "./RecordRegistry.sol";
 
 /// @title AuditedAccess
@@ -11,8 +11,7 @@ abstract contract AuditedAccess is RecordRegistry, IAuditedAccess {
     /// @inheritdoc IAuditedAccess
     function openRecord(bytes32 recordId, uint8 purpose) external returns (AccessPath path) {
         _checkPurpose(purpose);
-        Record memory r = _records[recordId];
-        if (r.status == RecordStatus.None) revert RecordNotFound(recordId);
+        Record memory r = _liveRecord(recordId);
         path = _authorizeRead(r.patient, msg.sender, r.category, purpose, _reverting());
         uint40 openedAt = _now();
         _appendAudit(
@@ -25,8 +24,7 @@ abstract contract AuditedAccess is RecordRegistry, IAuditedAccess {
     /// @inheritdoc IAuditedAccess
     function canOpen(bytes32 recordId, address accessor, uint8 purpose) external view returns (AccessPath path) {
         _checkPurpose(purpose);
-        Record memory r = _records[recordId];
-        if (r.status == RecordStatus.None) revert RecordNotFound(recordId);
+        Record memory r = _liveRecord(recordId);
         return _authorizeRead(r.patient, accessor, r.category, purpose, _lenient());
     }
 }

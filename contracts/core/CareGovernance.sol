@@ -11,7 +11,7 @@ import {Limits} from "../types/CareTypes.sol";
 /// @dev Why `AccessControlDefaultAdminRules` and not `AccessManager`: CareLedger is one contract whose hot
 /// paths (consent, anchoring, opening) are gated by member state, not by governance roles, so the only
 /// governance-gated calls are policy, registrar and pause changes. `AccessControlDefaultAdminRules` gives
-/// exactly the brief's "two-step admin transfer with a delay" (begin → wait → accept, cancellable) in the
+/// exactly the "two-step admin transfer with a delay" (begin → wait → accept, cancellable) in the
 /// same contract, with no extra deployment and no external `canCall` on every restricted call, which
 /// `AccessManager` would add. Registrars are an ordinary role granted and revoked by the admin.
 /// The three limits are declared right after `Pausable`'s flag so they share its slot: a paused-checked call

@@ -3,7 +3,8 @@ pragma solidity 0.8.30;
 
 import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 import {IRecordRegistry} from "../interfaces/IRecordRegistry.sol";
-import {Record, RecordStatus} from "../types/CareTypes.sol";
+import {Categories} from "../types/Categories.sol";
+import {AuditAction, Record, RecordStatus, Role} from "../types/CareTypes.sol";
 import {AccessRules} from "./AccessRules.sol";
 
 /// @title RecordRegistry
@@ -70,6 +71,21 @@ abstract contract RecordRegistry is AccessRules, IRecordRegistry {
     }
 
     /// @inheritdoc IRecordRegistry
+    function eraseRecord(bytes32 recordId) external whenNotPaused {
+        Record storage r = _liveRecord(recordId);
+        address patient = r.patient;
+        uint8 category = r.category;
+        _authorizeWrite(patient, msg.sender, category, _reverting());
+        Role role = _members[msg.sender].role;
+        if (_policies[role].erase & Categories.bit(category) == 0)
+            revert ErasureNotPermitted(msg.sender, role, category);
+        r.status = RecordStatus.Erased;
+        uint40 erasedAt = _now();
+        _appendAudit(patient, keccak256(abi.encode(AuditAction.RecordErased, recordId, patient, msg.sender, erasedAt)));
+        emit RecordErased(recordId, patient, msg.sender, erasedAt);
+    }
+
+    /// @inheritdoc IRecordRegistry
     function recordOf(bytes32 recordId) external view returns (Record memory record, address author) {
         record = _records[recordId];
         author = _memberAddresses[record.authorId];
@@ -85,6 +101,14 @@ abstract contract RecordRegistry is AccessRules, IRecordRegistry {
         if (contentHash == bytes32(0)) revert ZeroContentHash();
         recordId = Hashes.efficientKeccak256(bytes32(uint256(uint160(patient))), contentHash);
         if (_records[recordId].status != RecordStatus.None) revert RecordAlreadyAnchored(recordId);
+    }
+
+    /// @dev Record version `recordId`; reverts if it does not exist or was erased.
+    function _liveRecord(bytes32 recordId) internal view returns (Record storage r) {
+        r = _records[recordId];
+        RecordStatus status = r.status;
+        if (status == RecordStatus.None) revert RecordNotFound(recordId);
+        if (status == RecordStatus.Erased) revert RecordIsErased(recordId);
     }
 
     function _currentRecord(bytes32 recordId) private view returns (Record storage r) {

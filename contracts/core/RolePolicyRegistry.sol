@@ -33,6 +33,9 @@ abstract contract RolePolicyRegistry is MemberRegistry, IRolePolicyRegistry {
         _setRolePolicy(Role.Auditor, 0, 0, 0);
         // An emergency responder reads only through break-glass: clinical data but not mental health.
         _setRolePolicy(Role.EmergencyResponder, 0, 0, c & ~Categories.bit(Categories.MENTAL_HEALTH));
+        // A patient may erase any of their records; no staff role may until governance allows it where the
+        // retention rules do.
+        _setErasePolicy(Role.Patient, Categories.ALL);
     }
 
     /// @inheritdoc IRolePolicyRegistry
@@ -51,14 +54,27 @@ abstract contract RolePolicyRegistry is MemberRegistry, IRolePolicyRegistry {
     }
 
     /// @inheritdoc IRolePolicyRegistry
+    function setErasePolicy(uint8 role, uint16 erase) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Role r = _toRole(role);
+        _checkMask(erase);
+        _setErasePolicy(r, erase);
+    }
+
+    /// @inheritdoc IRolePolicyRegistry
     function rolePolicy(uint8 role) external view returns (RolePolicy memory policy) {
         if (role > uint8(type(Role).max)) revert InvalidRole(role);
         return _policies[Role(role)];
     }
 
     function _setRolePolicy(Role role, uint16 read, uint16 write, uint16 emergencyRead) private {
-        _policies[role] = RolePolicy({read: read, write: write, emergencyRead: emergencyRead});
+        RolePolicy storage p = _policies[role];
+        (p.read, p.write, p.emergencyRead) = (read, write, emergencyRead);
         emit RolePolicySet(role, read, write, emergencyRead, msg.sender);
+    }
+
+    function _setErasePolicy(Role role, uint16 erase) private {
+        _policies[role].erase = erase;
+        emit ErasePolicySet(role, erase, msg.sender);
     }
 
     function _checkMask(uint16 mask) private pure {

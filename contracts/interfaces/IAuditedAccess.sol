@@ -24,7 +24,8 @@ interface IAuditedAccess {
 
     /// @notice Open record version `recordId` for `purpose`: checks active member ∩ role policy ∩ live consent,
     /// or an open break-glass window, then emits `RecordOpened` and folds it into the audit heads.
-    /// Reverts with the precise reason otherwise. Available while paused: care must not stop.
+    /// Reverts with the precise reason otherwise (`RecordIsErased` once the record was erased). Available while
+    /// paused: care must not stop.
     /// @param recordId the record version
     /// @param purpose purpose-of-use index
     /// @return path why it was allowed
@@ -32,7 +33,7 @@ interface IAuditedAccess {
 
     /// @notice What `openRecord(recordId, purpose)` from `accessor` would do now, without auditing it: the path, or
     /// `None` where the access check would refuse. Bad input reverts as in `openRecord` (`RecordNotFound`,
-    /// `InvalidPurpose`). For user interfaces only: release keys on the audited transaction, not on this.
+    /// `RecordIsErased`, `InvalidPurpose`). For user interfaces only: release keys on the audited transaction, not on this.
     /// @param recordId the record version
     /// @param accessor who would open it
     /// @param purpose purpose-of-use index

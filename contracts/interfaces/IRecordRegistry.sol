@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {Record} from "../types/CareTypes.sol";
-import {RecordStatus} from "../types/CareTypes.sol";
+import {Record, RecordStatus, Role} from "../types/CareTypes.sol";
 
 /// @title IRecordRegistry
 /// @notice Append-only record anchors. A record version is identified by `keccak256(abi.encode(patient,
@@ -37,6 +36,19 @@ interface IRecordRegistry {
     /// @param actor who marked it
     event RecordEnteredInError(bytes32 indexed recordId, address indexed patient, address indexed actor);
 
+    /// @notice `erasedBy` erased record version `recordId` of `patient` at `erasedAt` (audited): every copy of its
+    /// data key and envelope was destroyed off chain; the anchor stays.
+    /// @param recordId the record version
+    /// @param patient whose record
+    /// @param erasedBy who erased it
+    /// @param erasedAt when
+    event RecordErased(bytes32 indexed recordId, address indexed patient, address indexed erasedBy, uint40 erasedAt);
+
+    /// @notice Record version `recordId` was erased: there is nothing left to open or change.
+    error RecordIsErased(bytes32 recordId);
+    /// @notice The role policy of `role` (`RolePolicy.erase`) does not let `actor` erase `category`: retention
+    /// rules keep it.
+    error ErasureNotPermitted(address actor, Role role, uint8 category);
     /// @notice A content hash of zero was given.
     error ZeroContentHash();
     /// @notice Record version `recordId` is anchored already (every version of a patient has its own envelope).
@@ -70,6 +82,17 @@ interface IRecordRegistry {
     /// Same caller rule as `anchorRecord`; a patient only on a version they authored.
     /// @param recordId the version
     function markEnteredInError(bytes32 recordId) external;
+
+    /// @notice Record that version `recordId` was erased (crypto-shredded): its status becomes `Erased` for good,
+    /// `RecordErased` is emitted and folded into the audit heads, and every later open, amendment or erasure is
+    /// refused. Call it after destroying every copy of the data key and the envelope off chain, so that a
+    /// readable copy never outlives the record. Caller: as `anchorRecord` (the active patient, or active staff
+    /// whose role may write the category under live consent), whose role policy also lets it erase the category
+    /// (`RolePolicy.erase`; `ErasureNotPermitted` otherwise). Any status but `None` and `Erased`. Not while paused.
+    /// A blob gateway may delete envelope `contentHash` of `patient` once
+    /// `recordOf(keccak256(abi.encode(patient, contentHash))).status` is `Erased`.
+    /// @param recordId the record version
+    function eraseRecord(bytes32 recordId) external;
 
     /// @notice Record version `recordId` and its author's address.
     /// @param recordId the version

@@ -13,12 +13,14 @@ enum Role {
     EmergencyResponder
 }
 
-/// @notice Lifecycle of an anchored record version (FHIR `DocumentReference.status`).
+/// @notice Lifecycle of an anchored record version (FHIR `DocumentReference.status`). `Erased`: its content was
+/// crypto-shredded (every copy of its data key and envelope destroyed off chain); the anchor stays, nothing opens it.
 enum RecordStatus {
     None,
     Current,
     Superseded,
-    EnteredInError
+    EnteredInError,
+    Erased
 }
 
 /// @notice Why an access check succeeded.
@@ -40,7 +42,8 @@ enum ReviewVerdict {
 enum AuditAction {
     RecordOpened,
     BreakGlassDeclared,
-    BreakGlassReviewed
+    BreakGlassReviewed,
+    RecordErased
 }
 
 /// @notice A member of the network. Fits one storage slot (15 bytes).
@@ -70,10 +73,13 @@ struct Organization {
 /// @param read categories the role may ever open under consent
 /// @param write categories the role may anchor, amend or mark in error under consent
 /// @param emergencyRead categories the role may open through a break-glass window
+/// @param erase categories the role may erase (crypto-shred) on top of the write rule; the only field a patient's
+/// policy uses. Categories whose retention rules forbid erasure stay out of it.
 struct RolePolicy {
     uint16 read;
     uint16 write;
     uint16 emergencyRead;
+    uint16 erase;
 }
 
 /// @notice A patient's consent to one grantee. One slot; `expiresAt == 0` means no grant.

@@ -405,6 +405,27 @@ export const CareLedgerAbi = [
     type: "error",
   },
   {
+    inputs: [
+      {
+        internalType: "address",
+        name: "actor",
+        type: "address",
+      },
+      {
+        internalType: "enum Role",
+        name: "role",
+        type: "uint8",
+      },
+      {
+        internalType: "uint8",
+        name: "category",
+        type: "uint8",
+      },
+    ],
+    name: "ErasureNotPermitted",
+    type: "error",
+  },
+  {
     inputs: [],
     name: "ExpectedPause",
     type: "error",
@@ -907,6 +928,17 @@ export const CareLedgerAbi = [
       },
     ],
     name: "RecordAlreadyAnchored",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "recordId",
+        type: "bytes32",
+      },
+    ],
+    name: "RecordIsErased",
     type: "error",
   },
   {
@@ -1549,6 +1581,31 @@ export const CareLedgerAbi = [
     anonymous: false,
     inputs: [
       {
+        indexed: true,
+        internalType: "enum Role",
+        name: "role",
+        type: "uint8",
+      },
+      {
+        indexed: false,
+        internalType: "uint16",
+        name: "erase",
+        type: "uint16",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "admin",
+        type: "address",
+      },
+    ],
+    name: "ErasePolicySet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
         indexed: false,
         internalType: "uint32",
         name: "maxSignatureLifetime",
@@ -1823,6 +1880,37 @@ export const CareLedgerAbi = [
       },
     ],
     name: "RecordEnteredInError",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "bytes32",
+        name: "recordId",
+        type: "bytes32",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "patient",
+        type: "address",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "erasedBy",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint40",
+        name: "erasedAt",
+        type: "uint40",
+      },
+    ],
+    name: "RecordErased",
     type: "event",
   },
   {
@@ -2531,6 +2619,19 @@ export const CareLedgerAbi = [
       },
     ],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "recordId",
+        type: "bytes32",
+      },
+    ],
+    name: "eraseRecord",
+    outputs: [],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {
@@ -3471,6 +3572,11 @@ export const CareLedgerAbi = [
             name: "emergencyRead",
             type: "uint16",
           },
+          {
+            internalType: "uint16",
+            name: "erase",
+            type: "uint16",
+          },
         ],
         internalType: "struct RolePolicy",
         name: "policy",
@@ -3509,6 +3615,24 @@ export const CareLedgerAbi = [
       },
     ],
     name: "setBreakGlassMaxDuration",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint8",
+        name: "role",
+        type: "uint8",
+      },
+      {
+        internalType: "uint16",
+        name: "erase",
+        type: "uint16",
+      },
+    ],
+    name: "setErasePolicy",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",

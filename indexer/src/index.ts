@@ -20,6 +20,7 @@ import {
 } from "ponder:schema";
 import { zeroHash, type Hex } from "viem";
 import { auditEntryHash, foldAuditHead, type AuditEvent } from "../../src/sdk/audit.js";
+import { AuditAction, RecordStatus } from "../../src/sdk/constants.js";
 
 type Name = EventNames extends `CareLedger:${infer N}` ? N : never;
 type Args<N extends Name> = {
@@ -85,7 +86,7 @@ async function appendAudit(
   const { timestamp: _timestamp, ...at } = where(event as never);
   await context.db.insert(auditEntry).values({
     seq,
-    action: ["RecordOpened", "BreakGlassDeclared", "BreakGlassReviewed"].indexOf(audited.action),
+    action: AuditAction[audited.action],
     patient,
     actorOrg: actor?.orgId ?? 0,
     actorRole: actor?.role ?? 0,
@@ -297,6 +298,23 @@ const handlers: { [N in Name]?: Handler<N> } = {
   RecordEnteredInError: async ({ event, context }) => {
     await context.db.update(record, { recordId: event.args.recordId }).set({ status: 3 });
   },
+  RecordErased: async ({ event, context }) => {
+    const { recordId, patient, erasedBy, erasedAt } = event.args;
+    const erased = await context.db.find(record, { recordId });
+    await context.db.update(record, { recordId }).set({ status: RecordStatus.Erased });
+    await appendAudit(
+      context,
+      event,
+      { action: "RecordErased", recordId, patient, erasedBy, erasedAt },
+      {
+        actor: lower(erasedBy),
+        recordId,
+        category: erased?.category ?? null,
+        flagged: false,
+        time: BigInt(erasedAt),
+      } as never,
+    );
+  },
   RecordOpened: async ({ event, context }) => {
     const { recordId, patient, accessor, purpose, path, openedAt } = event.args;
     const opened = await context.db.find(record, { recordId });
@@ -413,6 +431,7 @@ const handlers: { [N in Name]?: Handler<N> } = {
 /** Events kept as decoded JSON in `governance_event` (no table of their own). */
 const GOVERNANCE_EVENTS = [
   "BreakGlassMaxDurationSet",
+  "ErasePolicySet",
   "LimitsSet",
   "Paused",
   "Unpaused",

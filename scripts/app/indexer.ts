@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { freePort } from "../../src/deploy/index.js";
+import { freePort } from "../lib/node.js";
 
 /** A running indexer. */
 export interface AppIndexer {

@@ -9,7 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { HDNodeWallet, JsonRpcProvider, Mnemonic, NonceManager, type Signer } from "ethers";
 import { build, preview, type PreviewServer } from "vite";
-import { freePort, startNode, type RunningNode } from "../../src/deploy/index.js";
+import { freePort, startNode, type RunningNode } from "../lib/node.js";
 import {
   Category,
   categoryMask,
@@ -24,7 +24,7 @@ import {
   type MemberKeyPair,
 } from "../../src/browser.js";
 import { FsBlobStore } from "../../src/store/index.js";
-import { LAB_RESULT_BODY } from "../../src/demo/scenario.js";
+import { LAB_RESULT_BODY } from "../../examples/demo/index.js";
 import { CareLedger__factory, type CareLedger } from "../../typechain-types/index.js";
 import { appViteConfig, type AppConfig } from "../../app/vite.config.js";
 import { startService } from "../../service/index.js";

@@ -179,6 +179,15 @@ export const careLedgerAbi = [
     type: "error",
   },
   { inputs: [], name: "EnforcedPause", type: "error" },
+  {
+    inputs: [
+      { internalType: "address", name: "actor", type: "address" },
+      { internalType: "enum Role", name: "role", type: "uint8" },
+      { internalType: "uint8", name: "category", type: "uint8" },
+    ],
+    name: "ErasureNotPermitted",
+    type: "error",
+  },
   { inputs: [], name: "ExpectedPause", type: "error" },
   {
     inputs: [
@@ -410,6 +419,11 @@ export const careLedgerAbi = [
   {
     inputs: [{ internalType: "bytes32", name: "recordId", type: "bytes32" }],
     name: "RecordAlreadyAnchored",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "bytes32", name: "recordId", type: "bytes32" }],
+    name: "RecordIsErased",
     type: "error",
   },
   {
@@ -662,6 +676,16 @@ export const careLedgerAbi = [
   {
     anonymous: false,
     inputs: [
+      { indexed: true, internalType: "enum Role", name: "role", type: "uint8" },
+      { indexed: false, internalType: "uint16", name: "erase", type: "uint16" },
+      { indexed: true, internalType: "address", name: "admin", type: "address" },
+    ],
+    name: "ErasePolicySet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
       { indexed: false, internalType: "uint32", name: "maxSignatureLifetime", type: "uint32" },
       { indexed: false, internalType: "uint32", name: "maxConsentDuration", type: "uint32" },
       { indexed: false, internalType: "uint32", name: "breakGlassWarmup", type: "uint32" },
@@ -760,6 +784,17 @@ export const careLedgerAbi = [
       { indexed: true, internalType: "address", name: "actor", type: "address" },
     ],
     name: "RecordEnteredInError",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "bytes32", name: "recordId", type: "bytes32" },
+      { indexed: true, internalType: "address", name: "patient", type: "address" },
+      { indexed: true, internalType: "address", name: "erasedBy", type: "address" },
+      { indexed: false, internalType: "uint40", name: "erasedAt", type: "uint40" },
+    ],
+    name: "RecordErased",
     type: "event",
   },
   {
@@ -1081,6 +1116,13 @@ export const careLedgerAbi = [
       { internalType: "uint256[]", name: "extensions", type: "uint256[]" },
     ],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "bytes32", name: "recordId", type: "bytes32" }],
+    name: "eraseRecord",
+    outputs: [],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {
@@ -1497,6 +1539,7 @@ export const careLedgerAbi = [
           { internalType: "uint16", name: "read", type: "uint16" },
           { internalType: "uint16", name: "write", type: "uint16" },
           { internalType: "uint16", name: "emergencyRead", type: "uint16" },
+          { internalType: "uint16", name: "erase", type: "uint16" },
         ],
         internalType: "struct RolePolicy",
         name: "policy",
@@ -1523,6 +1566,16 @@ export const careLedgerAbi = [
   {
     inputs: [{ internalType: "uint32", name: "maxDuration", type: "uint32" }],
     name: "setBreakGlassMaxDuration",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "uint8", name: "role", type: "uint8" },
+      { internalType: "uint16", name: "erase", type: "uint16" },
+    ],
+    name: "setErasePolicy",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",
@@ -1582,4 +1635,4 @@ export const careLedgerAbi = [
 
 /** keccak256 of the ABI's JSON text, as deployment manifests record it (`abiHash`). */
 export const CARE_LEDGER_ABI_HASH =
-  "0x89dbb84a070439aeffdc97a3ca38ab857ecd52209ff56c91d523f5be3a18e2c3";
+  "0x5f3016ccae0d53b76e5d0b1414a10fe6ce67496aa2aa250d3c8a449858245efe";

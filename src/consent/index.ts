@@ -13,6 +13,4 @@ export * from "./fhir-proof.js";
 export { narrativeContradictions } from "./fhir-narrative.js";
 export * from "./errors.js";
 export * from "./summary.js";
-export { signedConsentDemoStep } from "./demo.js";
-export type * from "./demo.js";
 export type * as FhirR4 from "./fhir-r4.js";

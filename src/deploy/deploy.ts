@@ -13,7 +13,6 @@ import { listTransactions } from "@nomicfoundation/ignition-core";
 import { ContractFactory, getAddress } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type {} from "@nomicfoundation/hardhat-ignition-ethers";
-import { CareLedgerError, type CareLedgerErrorOptions } from "../errors.js";
 import { buildCareLedgerModule, type CareLedgerWiring } from "../../ignition/modules/CareLedger.js";
 import { buildForEvm, evmArtifactPath, type EvmBuildContext } from "./evm-build.js";
 import { jsonRpcRequest, quantity } from "./jsonrpc.js";
@@ -27,6 +26,7 @@ import {
   type DeploymentTransaction,
 } from "./manifest.js";
 import { CARE_LEDGER_ABI_HASH } from "../abi/careLedger.js";
+import { DeploymentError } from "../sdk/index.js";
 import {
   ignitionParameters,
   parametersFileFor,
@@ -42,15 +42,6 @@ import {
 
 /** Gas budgeted per wiring call in the funds check (a `grantRole` uses ~50k). */
 const GAS_PER_CALL = 120_000n;
-
-/** The deploy cannot start for a reason other than a preflight check (e.g. no `--network`). */
-export class DeployError extends CareLedgerError {
-  override readonly name: string = "DeployError";
-
-  constructor(message: string, options: CareLedgerErrorOptions = {}) {
-    super(message, "DEPLOY", options);
-  }
-}
 
 /** Options of {@link deployCareLedger}. */
 export interface DeployOptions {
@@ -103,12 +94,12 @@ export async function deployCareLedger(
   const log = options.log ?? (() => {});
   const networkConfig = hre.config.networks[options.network];
   if (networkConfig === undefined) {
-    throw new DeployError(
+    throw new DeploymentError(
       `No network "${options.network}" in hardhat.config.ts: use one of ${Object.keys(hre.config.networks).join(", ")}`,
     );
   }
   if (networkConfig.type !== "http") {
-    throw new DeployError(
+    throw new DeploymentError(
       `Network "${options.network}" is simulated in this process and forgets the deployment when the command ends: pass --network localnode or a private network`,
     );
   }
@@ -157,7 +148,7 @@ export async function deployCareLedger(
       (tx) => tx.type === "DEPLOYMENT_EXECUTION_STATE" && tx.name === "CareLedger",
     );
     if (creation?.to === undefined) {
-      throw new DeployError(
+      throw new DeploymentError(
         `The Ignition journal in ${deploymentDir} has no CareLedger creation: run with --reset`,
       );
     }
@@ -231,7 +222,7 @@ async function collectTransactions(
       contractAddress?: string | null;
     } | null;
     if (receipt === null) {
-      throw new DeployError(
+      throw new DeploymentError(
         `Transaction ${tx.txHash} of the deployment has no receipt yet: re-run to resume`,
       );
     }
@@ -280,7 +271,7 @@ export function evmBuildContext(hre: HardhatRuntimeEnvironment, evm: string): Ev
   const profile = hre.config.solidity.profiles[evm];
   const compiler = profile?.compilers[0];
   if (compiler === undefined) {
-    throw new DeployError(
+    throw new DeploymentError(
       `No build profile "${evm}" in hardhat.config.ts: use one of ${Object.keys(hre.config.solidity.profiles).join(", ")}`,
     );
   }
@@ -302,11 +293,26 @@ export function describeFees(report: PreflightReport): string {
   return `paid gas (${report.transactionType === "eip1559" ? "EIP-1559, max fee" : "legacy, gas price"} ${report.sentPrice} wei; estimated ${report.estimatedCost} wei)`;
 }
 
+/** The text of an error's cause, for matching a node's refusal in it. */
+function causeText(cause: unknown): string {
+  if (cause instanceof Error) return cause.message;
+  if (typeof cause === "string") return cause;
+  try {
+    return (
+      JSON.stringify(cause, (_key, value: unknown) =>
+        typeof value === "bigint" ? value.toString() : value,
+      ) ?? ""
+    );
+  } catch {
+    return "";
+  }
+}
+
 /** A node that refused a zero-priced transaction of the deploy, as the one-line refusal. */
 function zeroPriceRejection(error: unknown, report: PreflightReport): PreflightError | undefined {
   if (report.feeMode !== "zero") return undefined;
   const text =
-    error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : String(error);
+    error instanceof Error ? `${error.message} ${causeText(error.cause)}` : String(error);
   const reason =
     /(gas price below[^.\n]*|minimum gas price[^.\n]*|underpriced[^.\n]*|max fee per gas less than[^.\n]*|fee cap[^.\n]*too low[^.\n]*)/i.exec(
       text,

@@ -8,7 +8,7 @@ export * from "./deploy.js";
 export * from "./manifest.js";
 export * from "./jsonrpc.js";
 export * from "./networks.js";
-export * from "./node.js";
+export * from "./localnode.js";
 export * from "./parameters.js";
 export * from "./permissioning.js";
 export * from "./preflight.js";
@@ -16,7 +16,7 @@ export {
   DEFAULT_ADMIN_TRANSFER_DELAY,
   DEFAULT_BREAK_GLASS_MAX_DURATION,
   DeploymentError,
-  deployCareLedger as deployCareLedgerWithSigner,
+  deployCareLedgerWithSigner,
   type CareLedgerDeployment,
   type DeployCareLedgerOptions,
 } from "../sdk/deploy.js";

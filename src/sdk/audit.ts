@@ -55,8 +55,18 @@ export interface BreakGlassReviewedEvent {
   readonly reviewedAt: number;
 }
 
+/** A `RecordErased` event: a record version's content was crypto-shredded; the anchor stays. */
+export interface RecordErasedEvent {
+  readonly action: "RecordErased";
+  readonly recordId: string;
+  readonly patient: string;
+  readonly erasedBy: string;
+  readonly erasedAt: number;
+}
+
 /** The fields of one audited event, which is all the fold depends on. */
-export type AuditEvent = RecordOpenedEvent | BreakGlassDeclaredEvent | BreakGlassReviewedEvent;
+export type AuditEvent =
+  RecordOpenedEvent | BreakGlassDeclaredEvent | BreakGlassReviewedEvent | RecordErasedEvent;
 
 /** Where an event was emitted. */
 export interface LogLocation {
@@ -77,6 +87,7 @@ export const AUDIT_EVENT_NAMES = [
   "RecordOpened",
   "BreakGlassDeclared",
   "BreakGlassReviewed",
+  "RecordErased",
 ] as const;
 
 /** The heads a fold produces. Patient heads are keyed by checksummed address. */
@@ -166,6 +177,12 @@ export const AUDIT_EVENT_FIELDS: { readonly [A in AuditEvent["action"]]: FieldLi
     ["bytes32", "notesHash"],
     ["uint40", "reviewedAt"],
   ],
+  RecordErased: [
+    ["bytes32", "recordId"],
+    ["address", "patient"],
+    ["address", "erasedBy"],
+    ["uint40", "erasedAt"],
+  ],
 };
 
 function fieldsOf(action: AuditEvent["action"]): readonly (readonly [string, string])[] {
@@ -214,7 +231,7 @@ function isAuditAction(name: string): name is AuditEvent["action"] {
 /** A decoded event value as the entry types hold it: `uint64` as bigint, smaller integers as number. */
 function entryValue(type: string, value: unknown): unknown {
   if (type === "uint64") return BigInt(value as bigint);
-  if (type.startsWith("uint")) return Number(value as bigint);
+  if (type.startsWith("uint")) return Number(value);
   return String(value);
 }
 
@@ -315,7 +332,7 @@ export async function verifyAuditTrail(
   };
 }
 
-/** The acting account of an event (accessor, responder or auditor). */
+/** The acting account of an event (accessor, responder, auditor or who erased). */
 export function auditActor(event: AuditEvent): string {
   switch (event.action) {
     case "RecordOpened":
@@ -324,6 +341,8 @@ export function auditActor(event: AuditEvent): string {
       return event.responder;
     case "BreakGlassReviewed":
       return event.auditor;
+    case "RecordErased":
+      return event.erasedBy;
   }
 }
 
@@ -335,6 +354,8 @@ export function auditTime(event: AuditEvent): number {
       return event.openedAt;
     case "BreakGlassReviewed":
       return event.reviewedAt;
+    case "RecordErased":
+      return event.erasedAt;
   }
 }
 
@@ -368,6 +389,9 @@ export function auditRow(
       break;
     case "BreakGlassReviewed":
       detail = `incident #${entry.incidentId} ${reviewVerdictLabel(entry.verdict)}`;
+      break;
+    case "RecordErased":
+      detail = `record ${shortHex(entry.recordId)} erased`;
       break;
   }
   return {

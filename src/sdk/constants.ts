@@ -75,6 +75,8 @@ export const RecordStatus = {
   Current: 1,
   Superseded: 2,
   EnteredInError: 3,
+  /** Crypto-shredded: every copy of the data key and the envelope was destroyed; nothing opens it. */
+  Erased: 4,
 } as const;
 export type RecordStatusName = keyof typeof RecordStatus;
 export type RecordStatus = (typeof RecordStatus)[RecordStatusName];
@@ -93,6 +95,7 @@ export const AuditAction = {
   RecordOpened: 0,
   BreakGlassDeclared: 1,
   BreakGlassReviewed: 2,
+  RecordErased: 3,
 } as const;
 export type AuditActionName = keyof typeof AuditAction;
 export type AuditAction = (typeof AuditAction)[AuditActionName];
@@ -224,6 +227,7 @@ export const RECORD_STATUS_LABELS: Readonly<Record<RecordStatus, string>> = {
   [RecordStatus.Current]: "current",
   [RecordStatus.Superseded]: "superseded",
   [RecordStatus.EnteredInError]: "entered in error",
+  [RecordStatus.Erased]: "erased",
 };
 
 export const REVIEW_VERDICT_LABELS: Readonly<Record<ReviewVerdict, string>> = {
@@ -241,8 +245,11 @@ export const PURPOSE_HL7_CODES: Readonly<Record<Purpose, string>> = {
   [Purpose.Emergency]: "ETREAT",
 };
 
-/** FHIR `DocumentReference.status` codes of a record status (`None` has no FHIR counterpart). */
-export const RECORD_STATUS_FHIR_CODES: Readonly<Record<Exclude<RecordStatus, 0>, string>> = {
+/**
+ * FHIR `DocumentReference.status` codes of a record status. `None` has no FHIR counterpart, nor has `Erased`:
+ * an erased record's `DocumentReference` is deleted, its erasure is an `AuditEvent`.
+ */
+export const RECORD_STATUS_FHIR_CODES: Readonly<Record<Exclude<RecordStatus, 0 | 4>, string>> = {
   [RecordStatus.Current]: "current",
   [RecordStatus.Superseded]: "superseded",
   [RecordStatus.EnteredInError]: "entered-in-error",

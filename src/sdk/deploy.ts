@@ -37,7 +37,11 @@ export interface CareLedgerDeployment {
   readonly gasUsed: bigint;
 }
 
-/** The deployment transaction did not produce a receipt. */
+/**
+ * A deployment of `CareLedger` could not be made or completed: its transaction produced no receipt, or
+ * a Hardhat deployment (`careledger/deploy`) cannot start or resume (no such network or build profile,
+ * an in-process network, an Ignition journal without the creation).
+ */
 export class DeploymentError extends CareLedgerError {
   override readonly name: string = "DeploymentError";
 
@@ -50,7 +54,7 @@ export class DeploymentError extends CareLedgerError {
  * Deploy `CareLedger(admin, adminTransferDelay, registrar, breakGlassMaxDuration)` from `signer` and
  * wait for it to be mined. Reverts are rethrown decoded (e.g. `BreakGlassCapExceeded`).
  */
-export async function deployCareLedger(
+export async function deployCareLedgerWithSigner(
   signer: Signer,
   options: DeployCareLedgerOptions = {},
 ): Promise<CareLedgerDeployment> {

@@ -10,8 +10,8 @@ import type { Log, Provider } from "ethers";
 import { getAddress, zeroPadValue } from "ethers";
 import type { CareLedger } from "../../typechain-types/index.js";
 import { CareLedgerError } from "../errors.js";
-import { fetchAuditEntries, type AuditEntry } from "./audit.js";
-import { AccessPath } from "./constants.js";
+import { auditActor, auditTime, fetchAuditEntries, type AuditEntry } from "./audit.js";
+import { AccessPath, AuditAction, RecordStatus } from "./constants.js";
 
 /** An indexer or log-scan query failed (unreachable indexer, bad answer, bad argument). */
 export class IndexerQueryError extends CareLedgerError {
@@ -37,7 +37,7 @@ export interface GrantView {
   readonly status: "live" | "expired" | "revoked";
 }
 
-/** A record version. `status`: 1 current, 2 superseded, 3 entered in error. */
+/** A record version. `status`: 1 current, 2 superseded, 3 entered in error, 4 erased. */
 export interface RecordView {
   readonly recordId: string;
   readonly patient: string;
@@ -53,7 +53,7 @@ export interface RecordView {
 export interface AuditEntryView {
   /** Position in the global trail, from 1 (indexer) or in the scanned range (log scan). */
   readonly seq: number;
-  /** 0 RecordOpened, 1 BreakGlassDeclared, 2 BreakGlassReviewed. */
+  /** 0 RecordOpened, 1 BreakGlassDeclared, 2 BreakGlassReviewed, 3 RecordErased. */
   readonly action: number;
   readonly patient: string;
   readonly actor: string;
@@ -229,7 +229,7 @@ function logScanQueries(options: CareLedgerQueriesOptions): CareLedgerQueries {
   ): Promise<Log[]> => {
     const provider = providerOf(contract);
     const toBlock = await provider.getBlockNumber();
-    const topics = [names.map((n) => iface.getEvent(n)!.topicHash), ...filter];
+    const topics = [names.map((n) => iface.getEvent(n).topicHash), ...filter];
     const logs: Log[] = [];
     for (let start = fromBlock; start <= toBlock; start += 5_000) {
       logs.push(
@@ -264,29 +264,25 @@ function logScanQueries(options: CareLedgerQueriesOptions): CareLedgerQueries {
     return found;
   };
   const view = async (entry: AuditEntry, seq: number): Promise<AuditEntryView> => {
-    const actor =
-      entry.action === "RecordOpened"
-        ? entry.accessor
-        : entry.action === "BreakGlassDeclared"
-          ? entry.responder
-          : entry.auditor;
+    const actor = auditActor(entry);
     const who = await memberOf(actor);
     const opened = entry.action === "RecordOpened";
+    const onRecord = opened || entry.action === "RecordErased";
     return {
       seq,
-      action: ["RecordOpened", "BreakGlassDeclared", "BreakGlassReviewed"].indexOf(entry.action),
+      action: AuditAction[entry.action],
       patient: entry.patient.toLowerCase(),
       actor: actor.toLowerCase(),
       actorOrg: who.orgId,
       actorRole: who.role,
-      recordId: opened ? entry.recordId : null,
-      category: opened ? await categoryOf(entry.recordId) : null,
+      recordId: onRecord ? entry.recordId : null,
+      category: onRecord ? await categoryOf(entry.recordId) : null,
       purpose: opened ? entry.purpose : null,
       path: opened ? entry.path : null,
       flagged:
         entry.action === "BreakGlassDeclared" || (opened && entry.path === AccessPath.BreakGlass),
-      incidentId: opened ? null : entry.incidentId.toString(),
-      time: entry.action === "BreakGlassReviewed" ? entry.reviewedAt : entry.openedAt,
+      incidentId: onRecord ? null : entry.incidentId.toString(),
+      time: auditTime(entry),
       block: entry.blockNumber,
       txHash: entry.transactionHash,
     };
@@ -361,16 +357,18 @@ function logScanQueries(options: CareLedgerQueriesOptions): CareLedgerQueries {
       ),
     recordsOf: async (patient) => {
       const logs = await scan(
-        ["RecordAnchored", "RecordEnteredInError"],
+        ["RecordAnchored", "RecordEnteredInError", "RecordErased"],
         [null, topic(address(patient, "patient"))],
       );
       const records = new Map<string, RecordView>();
       for (const log of logs) {
         const parsed = iface.parseLog(log)!;
         const recordId = String(parsed.args.getValue("recordId"));
-        if (parsed.name === "RecordEnteredInError") {
+        if (parsed.name === "RecordEnteredInError" || parsed.name === "RecordErased") {
           const r = records.get(recordId);
-          if (r !== undefined) records.set(recordId, { ...r, status: 3 });
+          const status =
+            parsed.name === "RecordErased" ? RecordStatus.Erased : RecordStatus.EnteredInError;
+          if (r !== undefined) records.set(recordId, { ...r, status });
           continue;
         }
         const supersedes = String(parsed.args.getValue("supersedes"));

@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { network } from "hardhat";
-import { signedConsentDemoStep } from "../../src/consent/index.js";
+import { signedConsentDemoStep } from "../../examples/demo/index.js";
 import { type SignedConsentFixture, deploySignedConsentFixture } from "./fixtures.js";
 
 const connection = await network.create();

@@ -13,6 +13,7 @@
  *             A  NotAnAuditor(actor, role)              F  ConsentNotFound(actor, grantee)
  *             D  DelegateNotFound(actor, delegate)      O  NotPatientOrDelegate(patient, actor)
  *             U  AccessControlUnauthorizedAccount(actor, role needed)
+ *             E  ErasureNotPermitted(actor, role, category)
  *             V  AccessControlInvalidDefaultAdmin(actor)
  */
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
@@ -34,6 +35,7 @@ import {
   REGISTRAR_ROLE,
   ReviewVerdict,
   Role,
+  STAFF_ROLES,
   type CategoryIndex,
 } from "../helpers/constants.js";
 import { pinNextTimestamp } from "../helpers/chain.js";
@@ -55,7 +57,8 @@ const connection = await network.create();
 const { loadFixture, time } = connection.networkHelpers;
 
 type SuccessCode = "+" | "P" | "C" | "B";
-type RefusalCode = "M" | "I" | "R" | "K" | "G" | "N" | "X" | "A" | "F" | "D" | "O" | "U" | "V";
+type RefusalCode =
+  "M" | "I" | "R" | "K" | "G" | "N" | "X" | "A" | "F" | "D" | "O" | "U" | "V" | "E";
 type Code = SuccessCode | RefusalCode;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -92,11 +95,58 @@ const WITH_CONSENT = {
     outsider: "MMMMMMMMM",
     deactivatedDoctor: "IIIIIIIII",
   },
+  // The write rule, then the default erase policy: the patient erases every category, no staff role any.
+  eraseRecord: {
+    admin: "MMMMMMMMM",
+    registrar: "MMMMMMMMM",
+    doctor: "EEEEEEERE",
+    nurse: "RREERRRRR",
+    billingClerk: "RRRRRRRER",
+    auditor: "RRRRRRRRR",
+    responder: "RRRRRRRRR",
+    patient: "+++++++++",
+    otherPatient: "RRRRRRRRR",
+    outsider: "MMMMMMMMM",
+    deactivatedDoctor: "IIIIIIIII",
+  },
+} as const satisfies Record<string, Record<ActorName, string>>;
+
+/**
+ * Everyone holds `patient`'s full consent and governance let every staff role erase every category but billing,
+ * kept for its retention period: the write rule decides, then the erase policy.
+ */
+const WITH_CONSENT_AND_STAFF_ERASURE = {
+  eraseRecord: {
+    admin: "MMMMMMMMM",
+    registrar: "MMMMMMMMM",
+    doctor: "+++++++R+",
+    nurse: "RR++RRRRR",
+    billingClerk: "RRRRRRRER",
+    auditor: "RRRRRRRRR",
+    responder: "RRRRRRRRR",
+    patient: "+++++++++",
+    otherPatient: "RRRRRRRRR",
+    outsider: "MMMMMMMMM",
+    deactivatedDoctor: "IIIIIIIII",
+  },
 } as const satisfies Record<string, Record<ActorName, string>>;
 
 /** Nobody holds any consent. */
 const WITHOUT_CONSENT = {
   write: {
+    admin: "MMMMMMMMM",
+    registrar: "MMMMMMMMM",
+    doctor: "KKKKKKKRK",
+    nurse: "RRKKRRRRR",
+    billingClerk: "RRRRRRRKR",
+    auditor: "RRRRRRRRR",
+    responder: "RRRRRRRRR",
+    patient: "+++++++++",
+    otherPatient: "RRRRRRRRR",
+    outsider: "MMMMMMMMM",
+    deactivatedDoctor: "IIIIIIIII",
+  },
+  eraseRecord: {
     admin: "MMMMMMMMM",
     registrar: "MMMMMMMMM",
     doctor: "KKKKKKKRK",
@@ -163,6 +213,7 @@ const SINGLE = {
   setMemberActive: /*          */ ["U", "+", "U", "U", "U", "U", "U", "U", "U", "U", "U"],
   changeMemberRole: /*         */ ["U", "+", "U", "U", "U", "U", "U", "U", "U", "U", "U"],
   setRolePolicy: /*            */ ["+", "U", "U", "U", "U", "U", "U", "U", "U", "U", "U"],
+  setErasePolicy: /*           */ ["+", "U", "U", "U", "U", "U", "U", "U", "U", "U", "U"],
   setBreakGlassMaxDuration: /* */ ["+", "U", "U", "U", "U", "U", "U", "U", "U", "U", "U"],
   pause: /*                    */ ["+", "U", "U", "U", "U", "U", "U", "U", "U", "U", "U"],
   unpause: /*                  */ ["+", "U", "U", "U", "U", "U", "U", "U", "U", "U", "U"],
@@ -203,6 +254,17 @@ async function deployConsentedMatrixFixture(c: NetworkConnection): Promise<Matri
       .appointDelegate(delegate!.address, CategoryMask.ALL, f.consentExpiresAt);
   }
   return { ...f, delegate: delegate!, fresh: fresh!, expiresAt: f.consentExpiresAt };
+}
+
+/** As `deployConsentedMatrixFixture`; governance let every staff role erase every category but billing. */
+async function deployStaffErasureMatrixFixture(c: NetworkConnection): Promise<MatrixFixture> {
+  const f = await deployConsentedMatrixFixture(c);
+  for (const role of STAFF_ROLES) {
+    await f.ledger
+      .connect(f.admin)
+      .setErasePolicy(role, CategoryMask.ALL & ~CategoryMask.BILLING_WRITE);
+  }
+  return f;
 }
 
 /** No consent at all; `patient` anchored one record per category. */
@@ -287,6 +349,8 @@ function refusalOf(
       return { error: "AccessControlUnauthorizedAccount", args: [a, row.neededRole!] };
     case "V":
       return { error: "AccessControlInvalidDefaultAdmin", args: [a] };
+    case "E":
+      return { error: "ErasureNotPermitted", args: [a, c.role, c.category] };
   }
 }
 
@@ -369,6 +433,13 @@ const CATEGORY_ROWS = {
       args: [c.f.records[c.category], c.f.patient.address, c.actor.address],
     }),
   },
+  eraseRecord: {
+    send: (c) => c.f.ledger.connect(c.actor).eraseRecord(c.f.records[c.category]),
+    success: (c, t) => ({
+      event: "RecordErased",
+      args: [c.f.records[c.category], c.f.patient.address, c.actor.address, t],
+    }),
+  },
   openRecord: {
     send: (c) => c.f.ledger.connect(c.actor).openRecord(c.f.records[c.category], OPEN_PURPOSE),
     // path and openedAt are appended by checkCell
@@ -384,7 +455,7 @@ type CategoryFn = keyof typeof CATEGORY_ROWS;
 function describeCategoryMatrix(
   title: string,
   fixture: (c: NetworkConnection) => Promise<MatrixFixture>,
-  tables: Partial<Record<"write" | "openRecord", Record<ActorName, string>>>,
+  tables: Partial<Record<"write" | "eraseRecord" | "openRecord", Record<ActorName, string>>>,
 ): void {
   describe(title, function () {
     const fns: [CategoryFn, Record<ActorName, string>][] = [];
@@ -392,6 +463,7 @@ function describeCategoryMatrix(
       for (const fn of ["anchorRecord", "amendRecord", "markEnteredInError"] as const)
         fns.push([fn, tables.write]);
     }
+    if (tables.eraseRecord) fns.push(["eraseRecord", tables.eraseRecord]);
     if (tables.openRecord) fns.push(["openRecord", tables.openRecord]);
 
     for (const [fn, table] of fns) {
@@ -727,6 +799,11 @@ const SINGLE_ROWS: Record<keyof typeof SINGLE, Row> = {
     }),
     neededRole: REGISTRAR_ROLE,
   },
+  setErasePolicy: {
+    send: (c) => c.f.ledger.connect(c.actor).setErasePolicy(Role.Doctor, 1),
+    success: (c) => ({ event: "ErasePolicySet", args: [Role.Doctor, 1, c.actor.address] }),
+    neededRole: DEFAULT_ADMIN_ROLE,
+  },
   setRolePolicy: {
     send: (c) => c.f.ledger.connect(c.actor).setRolePolicy(Role.Auditor, 1, 0, 0),
     success: (c) => ({ event: "RolePolicySet", args: [Role.Auditor, 1, 0, 0, c.actor.address] }),
@@ -810,6 +887,11 @@ describe("Access matrix", function () {
     "with everyone holding the patient's full consent (role policy decides)",
     deployConsentedMatrixFixture,
     WITH_CONSENT,
+  );
+  describeCategoryMatrix(
+    "with everyone consented and every staff role allowed to erase all but billing",
+    deployStaffErasureMatrixFixture,
+    WITH_CONSENT_AND_STAFF_ERASURE,
   );
   describeCategoryMatrix("without any consent", deployUnconsentedMatrixFixture, WITHOUT_CONSENT);
   describeCategoryMatrix(

@@ -8,7 +8,7 @@ import { expect } from "chai";
 import path from "node:path";
 import { Wallet } from "ethers";
 import { readManifest } from "../../src/deploy/manifest.js";
-import { freePort, type RunningNode } from "../../src/deploy/node.js";
+import { freePort, type RunningNode } from "../../scripts/lib/node.js";
 import { deployArgs, emptyConfigHome, expectOneLine, runHardhat } from "./helpers/cli.js";
 import { blockNumber, nonceOf, rpc, useDeployWorkspace, writeParameters } from "./helpers/chain.js";
 

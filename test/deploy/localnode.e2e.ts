@@ -10,7 +10,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { getAddress, hexlify, id, JsonRpcProvider, randomBytes } from "ethers";
 import { network } from "hardhat";
-import { runDemo } from "../../src/demo/scenario.js";
+import { runDemo } from "../../examples/demo/index.js";
 import {
   connectCareLedger,
   readManifest,

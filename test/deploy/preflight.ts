@@ -16,7 +16,7 @@ import {
   type PreflightTarget,
   type Secret,
 } from "../../src/deploy/preflight.js";
-import { freePort } from "../../src/deploy/node.js";
+import { freePort } from "../../scripts/lib/node.js";
 import {
   fakeChainHandlers,
   RpcErrorReply,

@@ -14,7 +14,7 @@ import hre from "hardhat";
 import { evmBuildContext } from "../../src/deploy/deploy.js";
 import { buildForEvm, RUNTIME_SIZE_LIMIT } from "../../src/deploy/evm-build.js";
 import { readManifest } from "../../src/deploy/manifest.js";
-import { freePort } from "../../src/deploy/node.js";
+import { freePort } from "../../scripts/lib/node.js";
 import { opcodesOf } from "../../src/deploy/preflight.js";
 import { startFakeBesu } from "./helpers/fake-besu.js";
 import { RpcErrorReply, startProxyRpc } from "./helpers/rpc-server.js";

@@ -38,6 +38,13 @@ export interface BreakGlassReviewedFields {
   readonly reviewedAt: bigint | number;
 }
 
+export interface RecordErasedFields {
+  readonly recordId: string;
+  readonly patient: string;
+  readonly erasedBy: string;
+  readonly erasedAt: bigint | number;
+}
+
 /** One audited event, reduced to what the fold needs. */
 export interface AuditEntry {
   readonly action: number;
@@ -74,6 +81,14 @@ export function breakGlassReviewedEntry(e: BreakGlassReviewedFields): string {
   );
 }
 
+export function recordErasedEntry(e: RecordErasedFields): string {
+  return auditEntry(
+    AuditAction.RecordErased,
+    ["bytes32", "address", "address", "uint40"],
+    [e.recordId, e.patient, e.erasedBy, e.erasedAt],
+  );
+}
+
 /** `keccak256(abi.encode(head, entry))`. */
 export function foldAudit(head: string, entry: string): string {
   return keccak256(coder.encode(["bytes32", "bytes32"], [head, entry]));
@@ -84,6 +99,7 @@ const AUDITED_EVENTS: Readonly<Record<string, number>> = {
   RecordOpened: AuditAction.RecordOpened,
   BreakGlassDeclared: AuditAction.BreakGlassDeclared,
   BreakGlassReviewed: AuditAction.BreakGlassReviewed,
+  RecordErased: AuditAction.RecordErased,
 };
 
 /**

@@ -68,7 +68,13 @@ export const AccessPath = { None: 0, Patient: 1, Consent: 2, BreakGlass: 3 } as 
 export type AccessPathIndex = (typeof AccessPath)[keyof typeof AccessPath];
 
 /** `RecordStatus` of an anchored record version. */
-export const RecordStatus = { None: 0, Current: 1, Superseded: 2, EnteredInError: 3 } as const;
+export const RecordStatus = {
+  None: 0,
+  Current: 1,
+  Superseded: 2,
+  EnteredInError: 3,
+  Erased: 4,
+} as const;
 
 /** `ReviewVerdict` of a break-glass incident. */
 export const ReviewVerdict = { Pending: 0, Justified: 1, Unjustified: 2 } as const;
@@ -78,6 +84,7 @@ export const AuditAction = {
   RecordOpened: 0,
   BreakGlassDeclared: 1,
   BreakGlassReviewed: 2,
+  RecordErased: 3,
 } as const;
 
 /** Bit of category `index` in a `uint16` category set. */

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
 import type { Socket } from "node:net";
-import { findAnvilBinary } from "../../src/deploy/node.js";
+import { findAnvilBinary } from "../../scripts/lib/node.js";
 
 /** What the proxy does with one JSON-RPC request (or batch, by any of its methods). */
 export type ProxyAction = "pass" | "refuse" | "drop-reply" | "hold" | "bad-gateway";

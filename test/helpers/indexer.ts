@@ -15,7 +15,7 @@ import {
   type Signer,
   type TransactionReceipt,
 } from "ethers";
-import { freePort } from "../../src/deploy/node.js";
+import { freePort } from "../../scripts/lib/node.js";
 import { jsonRpcRequest } from "../../src/deploy/jsonrpc.js";
 import { Category, categoryMask, Purpose, purposeMask, Role } from "../../src/sdk/constants.js";
 import type { AuditEntryView } from "../../src/sdk/queries.js";

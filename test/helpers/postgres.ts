@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { chown, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { freePort } from "../../src/deploy/node.js";
+import { freePort } from "../../scripts/lib/node.js";
 
 /** A running throwaway cluster. */
 export interface RunningPostgres {

@@ -153,7 +153,13 @@ export class TestWallet {
           data: tx.data,
           value: tx.value === undefined ? undefined : BigInt(tx.value),
           gasLimit: tx.gas === undefined ? undefined : BigInt(tx.gas),
-          nonce: tx.nonce === undefined ? undefined : Number(BigInt(tx.nonce)),
+          // Like a real wallet, the nonce comes from the node's pending count, never a cached answer.
+          nonce: Number(
+            BigInt(
+              tx.nonce ??
+                String(await this.forward("eth_getTransactionCount", [this.address, "pending"])),
+            ),
+          ),
           chainId: this.chainId,
         });
         return sent.hash;

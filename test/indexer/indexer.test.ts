@@ -9,7 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { getAddress } from "ethers";
-import { startNode, type RunningNode } from "../../src/deploy/node.js";
+import { startNode, type RunningNode } from "../../scripts/lib/node.js";
 import { fetchAuditEntries, foldAuditEntries } from "../../src/sdk/audit.js";
 import { careLedgerQueries } from "../../src/sdk/queries.js";
 import { AccessPath, Category, Purpose } from "../../src/sdk/constants.js";

@@ -4,7 +4,7 @@
  * chain's; then one audit row deleted behind the indexer's back, which the heads check reports as a lost event.
  */
 import { expect } from "chai";
-import { startNode, type RunningNode } from "../../src/deploy/node.js";
+import { startNode, type RunningNode } from "../../scripts/lib/node.js";
 import {
   getJson,
   killMidBackfillAndResume,

@@ -25,7 +25,7 @@ import { ClinicianClient } from "../../src/sdk/clients/clinician.js";
 import { PatientClient } from "../../src/sdk/clients/patient.js";
 import { Role } from "../../src/sdk/constants.js";
 import { BREAK_GLASS_WARMUP } from "../helpers/constants.js";
-import { deployCareLedger } from "../../src/sdk/deploy.js";
+import { deployCareLedgerWithSigner } from "../../src/sdk/deploy.js";
 import type { BlobStore } from "../../src/store/index.js";
 
 export const HOSPITAL = 1;
@@ -79,7 +79,7 @@ export async function deployClientsWorld(connection: NetworkConnection): Promise
       return [name, signer];
     }),
   ) as Record<Actor, HardhatEthersSigner>;
-  const deployment = await deployCareLedger(signers.admin, {
+  const deployment = await deployCareLedgerWithSigner(signers.admin, {
     registrar: signers.registrar.address,
   });
   const keys = Object.fromEntries(

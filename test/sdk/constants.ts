@@ -21,17 +21,20 @@ import {
   purposeMask,
   purposesInMask,
 } from "../../src/sdk/constants.js";
-import { DEFAULT_BREAK_GLASS_MAX_DURATION, deployCareLedger } from "../../src/sdk/deploy.js";
+import {
+  DEFAULT_BREAK_GLASS_MAX_DURATION,
+  deployCareLedgerWithSigner,
+} from "../../src/sdk/deploy.js";
 import { InvalidContractArgumentError } from "../../src/sdk/errors.js";
 
 const { ethers, networkHelpers } = await network.create();
 const [deployer, other] = (await ethers.getSigners()) as [HardhatEthersSigner, HardhatEthersSigner];
 
 async function defaultDeployment() {
-  return deployCareLedger(deployer);
+  return deployCareLedgerWithSigner(deployer);
 }
 
-describe("SDK constants and deployCareLedger", function () {
+describe("SDK constants and deployCareLedgerWithSigner", function () {
   describe("bitmasks", function () {
     const MASKS: readonly [readonly Category[], number][] = [
       [[], 0],
@@ -104,7 +107,7 @@ describe("SDK constants and deployCareLedger", function () {
     });
   });
 
-  describe("deployCareLedger", function () {
+  describe("deployCareLedgerWithSigner", function () {
     it("defaults: the signer is admin, no registrar, a 4 h break-glass cap; reports block and gas", async function () {
       const d = await networkHelpers.loadFixture(defaultDeployment);
       expect(await d.contract.defaultAdmin()).to.equal(deployer.address);
@@ -119,7 +122,7 @@ describe("SDK constants and deployCareLedger", function () {
     });
 
     it("passes every constructor parameter", async function () {
-      const d = await deployCareLedger(deployer, {
+      const d = await deployCareLedgerWithSigner(deployer, {
         admin: other.address,
         adminTransferDelay: 3600,
         registrar: other.address,
@@ -134,7 +137,7 @@ describe("SDK constants and deployCareLedger", function () {
     for (const breakGlassMaxDuration of [0, MAX_BREAK_GLASS_DURATION + 1]) {
       it(`a break-glass cap of ${breakGlassMaxDuration}s is refused with a decoded BreakGlassCapExceeded`, async function () {
         try {
-          await deployCareLedger(deployer, {
+          await deployCareLedgerWithSigner(deployer, {
             breakGlassMaxDuration,
           });
           expect.fail("should revert");

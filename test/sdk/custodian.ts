@@ -53,7 +53,7 @@ import {
   ReviewVerdict,
   Role,
 } from "../../src/sdk/index.js";
-import { deployCareLedger } from "../../src/sdk/deploy.js";
+import { deployCareLedgerWithSigner } from "../../src/sdk/deploy.js";
 import { rejection } from "../offchain/helpers.js";
 import {
   deployClientsWorld,
@@ -340,7 +340,9 @@ describe("SDK: break-glass key release (emergency key custodian)", function () {
           await breakGlass(s);
           const { signers, keys } = s.w;
           const rogue = (
-            await deployCareLedger(signers.outsider, { registrar: signers.outsider.address })
+            await deployCareLedgerWithSigner(signers.outsider, {
+              registrar: signers.outsider.address,
+            })
           ).contract;
           await rogue.registerOrganization(HOSPITAL);
           // No break-glass warm-up on the rogue deployment: the responder breaks the glass at once.

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { keccak256, randomBytes } from "ethers";
 import { network } from "hardhat";
-import type { DemoRecord, SealRecord } from "../../src/demo/scenario.js";
-import { DemoExpectationError, expectAccessDenied, runDemo } from "../../src/demo/scenario.js";
-import { deployCareLedger } from "../../src/sdk/deploy.js";
+import type { DemoRecord, SealRecord } from "../../examples/demo/index.js";
+import { DemoExpectationError, expectAccessDenied, runDemo } from "../../examples/demo/index.js";
+import { deployCareLedgerWithSigner } from "../../src/sdk/deploy.js";
 import { AccessDeniedError } from "../../src/sdk/errors.js";
 import { CareLedger__factory } from "../../typechain-types/index.js";
 import { AccessPath, Category, Purpose, Role } from "../../src/sdk/constants.js";
@@ -113,7 +113,7 @@ describe("demo scenario (npm run demo)", function () {
       const [admin, clerk, patient] = signers;
       if (admin === undefined || clerk === undefined || patient === undefined)
         throw new Error("signers");
-      const { contract } = await deployCareLedger(admin, { registrar: admin.address });
+      const { contract } = await deployCareLedgerWithSigner(admin, { registrar: admin.address });
       await contract.registerOrganization(1);
       await contract.onboardMember(clerk.address, Role.BillingClerk, 1, keccak256("0x01"));
       await contract.onboardMember(patient.address, Role.Patient, 0, keccak256("0x02"));

@@ -13,7 +13,7 @@ import {
   MEDICATION_UPDATE_BODY,
   runDemo,
   standInSeal,
-} from "../../src/demo/scenario.js";
+} from "../../examples/demo/index.js";
 import { AccessPath, Category, RecordStatus } from "../../src/sdk/constants.js";
 import { CareLedger__factory } from "../../typechain-types/index.js";
 import { findLeak, plaintextWindows, SpyStore } from "./clients-fixture.js";

@@ -27,6 +27,7 @@ import {
   NotAuthorizedError,
   NotFoundOnChainError,
   PausedError,
+  RecordErasedError,
   StateConflictError,
   UnknownRevertError,
   careLedgerInterface,
@@ -363,6 +364,7 @@ describe("SDK errors: decodeContractError", function () {
       "state-conflict": StateConflictError,
       "invalid-signature": InvalidSignatureError,
       paused: PausedError,
+      erased: RecordErasedError,
       other: ContractRevertError,
     };
 

@@ -17,7 +17,7 @@ import { AdminClient } from "../../src/sdk/clients/admin.js";
 import { ClinicianClient } from "../../src/sdk/clients/clinician.js";
 import { PatientClient } from "../../src/sdk/clients/patient.js";
 import { Category, Purpose, Role } from "../../src/sdk/constants.js";
-import { deployCareLedger } from "../../src/sdk/deploy.js";
+import { deployCareLedgerWithSigner } from "../../src/sdk/deploy.js";
 import { recordIdOf } from "../../src/sdk/recordId.js";
 import {
   InvalidFieldError,
@@ -102,7 +102,7 @@ describe("SDK against a faulty real node (anvil out of process, loopback proxy)"
     const registrar = wallet(1, provider);
     doctorAddress = wallet(2, provider).address;
     patientAddress = wallet(3, provider).address;
-    const deployment = await deployCareLedger(admin, { registrar: registrar.address });
+    const deployment = await deployCareLedgerWithSigner(admin, { registrar: registrar.address });
     ledger = deployment.contract;
     fromBlock = deployment.deploymentBlock;
     const registrarClient = await AdminClient.connect({ ledger, signer: registrar, fromBlock });
@@ -358,7 +358,7 @@ describe("SDK against a faulty real node (anvil out of process, loopback proxy)"
       const feeRpc = (method: string, params: unknown[] = []): Promise<unknown> =>
         jsonRpcRequest(feeNode.url, method, params, { timeoutMs: 5_000 });
       const registrar = wallet(1, feeProvider);
-      const deployment = await deployCareLedger(wallet(0, feeProvider), {
+      const deployment = await deployCareLedgerWithSigner(wallet(0, feeProvider), {
         registrar: registrar.address,
       });
       const admin = await AdminClient.connect({

@@ -1,5 +1,5 @@
 /**
- * A small world for the SDK tests, deployed through the SDK's own `deployCareLedger`: a hospital with a
+ * A small world for the SDK tests, deployed through the SDK's own `deployCareLedgerWithSigner`: a hospital with a
  * doctor, a nurse, a billing clerk, an auditor, an emergency responder, a deactivated doctor, two
  * patients and an outsider, plus a labs and a medications record of patient 1 anchored by the patient.
  */
@@ -9,7 +9,7 @@ import type { NetworkConnection } from "hardhat/types/network";
 import type { CareLedger } from "../../typechain-types/index.js";
 import { Category, Role } from "../../src/sdk/constants.js";
 import { BREAK_GLASS_WARMUP } from "../helpers/constants.js";
-import { deployCareLedger } from "../../src/sdk/deploy.js";
+import { deployCareLedgerWithSigner } from "../../src/sdk/deploy.js";
 import { recordIdOf } from "../../src/sdk/recordId.js";
 
 export const HOSPITAL = 1;
@@ -67,7 +67,7 @@ export async function deploySdkWorld(connection: NetworkConnection): Promise<Sdk
     }),
   ) as Record<Actor, HardhatEthersSigner>;
 
-  const deployment = await deployCareLedger(a.admin, {
+  const deployment = await deployCareLedgerWithSigner(a.admin, {
     registrar: a.registrar.address,
     breakGlassMaxDuration: BREAK_GLASS_MAX,
   });

@@ -10,7 +10,7 @@ import {Vm, vm} from "./utils/Vm.sol";
 
 /// @notice The audit heads on chain equal the fold of the audited events the ledger emitted, in emission order,
 /// and those events are exactly the successful `openRecord` / `breakGlass` / `reviewBreakGlass` calls.
-/// @dev The fold is recomputed here from the brief: entry = keccak256(abi.encode(uint8 action, <event fields in
+/// @dev The fold is recomputed here from IAuditTrail's NatSpec: entry = keccak256(abi.encode(uint8 action, <event fields in
 /// declaration order>)), head = keccak256(abi.encode(head, entry)) from zero, globally and per patient.
 contract AuditFoldTest is CareLedgerFixture {
     // Event signatures written out from the interfaces (enums are uint8 in the ABI).

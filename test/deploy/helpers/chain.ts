@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { getAddress } from "ethers";
 import { jsonRpcRequest } from "../../../src/deploy/jsonrpc.js";
-import { startNode, type NodeOptions, type RunningNode } from "../../../src/deploy/node.js";
+import { startNode, type NodeOptions, type RunningNode } from "../../../scripts/lib/node.js";
 import { PROJECT_ROOT } from "./cli.js";
 
 export async function rpc(

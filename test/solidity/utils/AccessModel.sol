@@ -6,7 +6,7 @@ import {IMemberRegistry} from "../../../contracts/interfaces/IMemberRegistry.sol
 import {IRecordRegistry} from "../../../contracts/interfaces/IRecordRegistry.sol";
 import {Cast} from "./Cast.sol";
 
-/// @notice Reference model of who may read and write what, written from the brief and the interface NatSpec
+/// @notice Reference model of who may read and write what, written from the README's access rules and the interface NatSpec
 /// (not from the contract code): plain mappings, no packing, and every rule spelled out once.
 /// Each mutator predicts whether the real call succeeds and, if so, applies it; the handler compares.
 contract AccessModel {
@@ -64,7 +64,7 @@ contract AccessModel {
         for (uint8 role = Cast.DOCTOR_ROLE; role < Cast.ROLE_COUNT; ++role) {
             accounts[Cast.staffOf(role)] = Account(true, true, role, Cast.ONBOARDED_AT);
         }
-        // Default "minimum necessary" policies, from the brief (bit i = category i).
+        // Default "minimum necessary" policies, from the README's default role policy (bit i = category i).
         policies[Cast.DOCTOR_ROLE] = Policy(0x17F, 0x17F, 0x17F); // all clinical, no billing
         policies[Cast.NURSE_ROLE] = Policy(0x01E, 0x00C, 0); // allergies..labs / medications+vitals
         policies[Cast.CLERK_ROLE] = Policy(0x081, 0x080, 0); // demographics+billing / billing

@@ -30,7 +30,7 @@ library Cast {
     uint32 internal constant MAX_CONSENT_DURATION = 366 days;
     uint32 internal constant MAX_SIGNATURE_LIFETIME = 7 days;
 
-    // Roles (uint8), categories and purposes, as in the brief.
+    // Roles (uint8), categories and purposes, as in the README's "Access rules and defaults".
     uint8 internal constant NONE = 0;
     uint8 internal constant PATIENT = 1;
     uint8 internal constant DOCTOR_ROLE = 2;

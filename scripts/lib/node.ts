@@ -8,9 +8,8 @@ import { accessSync, constants as fsConstants } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import path from "node:path";
-import { CareLedgerError, type CareLedgerErrorOptions } from "../errors.js";
-import { jsonRpcRequest, quantity } from "./jsonrpc.js";
-import { LOCALNODE } from "./localnode.js";
+import { CareLedgerError, type CareLedgerErrorOptions } from "../../src/errors.js";
+import { jsonRpcRequest, LOCALNODE, quantity } from "../../src/deploy/index.js";
 
 /** How blocks are produced. */
 export type MiningMode =

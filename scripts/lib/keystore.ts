@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { CareLedgerError, type CareLedgerErrorOptions } from "../errors.js";
+import { CareLedgerError, type CareLedgerErrorOptions } from "../../src/errors.js";
 
 /** The keystore refused (wrong password, short password, …) or the CLI could not run. */
 export class KeystoreSetError extends CareLedgerError {

@@ -4,6 +4,7 @@
  */
 import { type Signer, getAddress } from "ethers";
 import type { CareLedger } from "../../typechain-types/index.js";
+import { prepareGrant, relayGrant, signGrant } from "../../src/consent/index.js";
 import {
   Category,
   Purpose,
@@ -11,10 +12,8 @@ import {
   categoryMaskLabel,
   purposeMask,
   purposeMaskLabel,
-} from "../sdk/constants.js";
-import { shortHex } from "../sdk/format.js";
-import { relayGrant } from "./relay.js";
-import { prepareGrant, signGrant } from "./typedData.js";
+  shortHex,
+} from "../../src/sdk/index.js";
 
 /** The accounts of the step; `patient` and `minor` must be onboarded, active patients. */
 export interface SignedConsentDemoAccounts {
