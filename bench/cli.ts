@@ -23,6 +23,7 @@ const { values } = parseArgs({
     "no-offchain": { type: "boolean", default: false },
     "no-bundle": { type: "boolean", default: false },
     "no-indexer": { type: "boolean", default: false },
+    "no-service": { type: "boolean", default: false },
     verbose: { type: "boolean", default: false },
     soak: { type: "string" },
     gib: { type: "boolean", default: false },
@@ -33,7 +34,7 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(
     [
-      "npm run bench -- [--json <file>] [--quick] [--gib] [--soak <n>] [--levels 1,100,10000] [--records seq,pipelined,batched] [--no-node] [--no-offchain] [--no-bundle] [--no-indexer] [--verbose]",
+      "npm run bench -- [--json <file>] [--quick] [--gib] [--soak <n>] [--levels 1,100,10000] [--records seq,pipelined,batched] [--no-node] [--no-offchain] [--no-bundle] [--no-indexer] [--no-service] [--verbose]",
       "  --json <file>   also write the report as JSON",
       "  --quick         levels 1,100, 20/100/100 node records, no off-chain sections",
       "  --levels        earlier items for 'flat as it grows' (empty string: skip)",
@@ -42,6 +43,7 @@ if (values.help) {
       "  --no-offchain   skip bench/crypto.ts and bench/e2e.ts",
       "  --no-bundle     skip the browser bundle sizes (bench/bundle.ts)",
       "  --no-indexer    skip bench/indexer.ts (100,000 opens on anvil, then the indexer; about 10 minutes)",
+      "  --no-service    skip bench/service.ts (200 relays and 500 blob reads through the service on anvil; about 1 minute)",
       "  --verbose       print each operation's floor breakdown",
       "  --soak <n>      create+open pairs of the SDK soak against anvil (default 2000, 0: skip)",
       "  --gib           add the 1 GiB streamed record to the off-chain section (about 1 min, 2 GiB disk)",
@@ -58,6 +60,8 @@ if (values.quick) {
   env.BENCH_INDEXER_OPENS = "2000";
   env.BENCH_INDEXER_PATIENTS = "50";
   env.BENCH_SOAK_PAIRS = "100";
+  env.BENCH_SERVICE_RELAYS = "40";
+  env.BENCH_SERVICE_READS = "100";
 }
 if (values.soak !== undefined) env.BENCH_SOAK_PAIRS = values.soak;
 if (values.levels !== undefined) env.BENCH_LEVELS = values.levels;
@@ -66,6 +70,7 @@ if (values["no-node"]) env.BENCH_NODE = "0";
 if (values["no-offchain"]) env.BENCH_OFFCHAIN = "0";
 if (values["no-bundle"]) env.BENCH_BUNDLE = "0";
 if (values["no-indexer"]) env.BENCH_INDEXER = "0";
+if (values["no-service"]) env.BENCH_SERVICE = "0";
 if (values.verbose) env.BENCH_VERBOSE = "1";
 if (values.gib) env.BENCH_GIB = "1";
 if (values.json !== undefined) env.BENCH_JSON = path.resolve(values.json);

@@ -13,10 +13,12 @@
  *   BENCH_OFFCHAIN=0         skip the off-chain sections (bench/crypto.ts, bench/e2e.ts)
  *   BENCH_BUNDLE=0           skip the bundle sizes (bench/bundle.ts)
  *   BENCH_INDEXER=0          skip the indexer section (bench/indexer.ts; BENCH_INDEXER_OPENS, _PATIENTS size it)
+ *   BENCH_SERVICE=0          skip the service section (bench/service.ts; BENCH_SERVICE_RELAYS, _READS size it)
  *   BENCH_VERBOSE=1          print each operation's floor breakdown
  */
 import { spawn } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { network } from "hardhat";
 import { measureBundles } from "./bundle.js";
@@ -169,9 +171,9 @@ export class SubStepError extends Error {
   }
 }
 
-async function runScript(script: string): Promise<string> {
+async function runScript(script: string, args: readonly string[] = []): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", script], {
+    const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
       stdio: ["ignore", "pipe", "inherit"],
     });
     let out = "";
@@ -197,6 +199,21 @@ const indexer: string | null =
   process.env.BENCH_INDEXER === "0"
     ? null
     : await section("indexer", () => runScript("bench/indexer.ts"));
+
+// 8: the relay and blob gateway (bench/service.ts, a sub-step against its own anvil and service).
+const service =
+  process.env.BENCH_SERVICE === "0"
+    ? null
+    : await section("service", async () => {
+        const dir = await mkdtemp(path.join(tmpdir(), "careledger-service-bench-"));
+        try {
+          const json = path.join(dir, "service.json");
+          const text = await runScript("bench/service.ts", ["--json", json]);
+          return { text, result: JSON.parse(await readFile(json, "utf8")) as unknown };
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      });
 
 const baseline = compareToBaseline(fresh.ops, await readBaseline());
 const operations = operationRows(fresh.iface, fresh.ops, baseline);
@@ -230,6 +247,7 @@ const report: BenchReport = {
   offchain,
   bundles: bundles?.rows ?? null,
   indexer,
+  service,
 };
 
 console.log(renderReport(report, verbose));

@@ -9,3 +9,4 @@ export * from "./store/browser.js";
 export * from "./sdk/clients/index.js";
 export type { OpenedRecord } from "./sdk/clients/index.js";
 export type { OpenedRecord as OpenedEnvelope } from "./crypto/browser.js";
+export * from "./sdk/queries.js";

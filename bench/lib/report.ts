@@ -82,6 +82,8 @@ export interface BenchReport {
   readonly bundles?: readonly BundleSizeRow[] | null;
   /** bench/indexer.ts's table (text), or null when skipped. */
   readonly indexer: string | null;
+  /** bench/service.ts's table (text) and its measurements, or null when skipped. */
+  readonly service?: { readonly text: string; readonly result: unknown } | null;
 }
 
 export function operationRows(
@@ -323,6 +325,8 @@ export function renderReport(r: BenchReport, verbose: boolean): string {
   }
 
   if (r.indexer !== null) out.push(`7. Indexer and queries (bench/indexer.ts)\n${r.indexer}`);
+  if (r.service != null)
+    out.push(`8. Relay and blob gateway (bench/service.ts)\n${r.service.text}`);
 
   out.push(
     renderTable(

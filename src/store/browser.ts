@@ -17,3 +17,15 @@ export {
   type PutStreamOptions,
   type StreamingBlobStore,
 } from "./stream.js";
+export {
+  BLOB_REQUEST_HEADERS,
+  BLOB_REQUEST_MAX_SKEW_SECONDS,
+  BlobGatewayUnavailableError,
+  BlobRequestRefusedError,
+  HttpBlobStore,
+  blobRequestMessage,
+  type BlobRequestFields,
+  type BlobRequestMethod,
+  type BlobRequestSigner,
+  type HttpBlobStoreOptions,
+} from "./http.js";
