@@ -189,11 +189,12 @@ describe("deploy: out of process on a real node (anvil, chain 1337, zero gas)", 
         const iface = CareLedger__factory.createInterface();
         const events = logs.map((log) => iface.parseLog(log)).filter((e) => e !== null);
         expect(events.map((e) => e.name)).to.deep.equal([
-          // constructor: the admin, the default limits, the five default staff policies, the break-glass
-          // cap, the registrar
+          // constructor: the admin, the default limits, the five default staff policies, the patient's
+          // erase policy, the break-glass cap, the registrar
           "RoleGranted",
           "LimitsSet",
           ...Array<string>(5).fill("RolePolicySet"),
+          "ErasePolicySet",
           "BreakGlassMaxDurationSet",
           "RoleGranted",
           // Ignition calls: the extra registrar, the nurse policy override
