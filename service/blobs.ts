@@ -79,13 +79,12 @@ async function erasureOf(
 export function registerBlobGateway(app: FastifyInstance, options: BlobGatewayOptions): void {
   // Every store's `get` must verify (the `BlobStore` contract); the SDK's own stores do, any other is
   // wrapped so that nothing that does not hash to its address leaves the gateway.
-  const store = (
+  const store =
     options.store instanceof FsBlobStore || options.store instanceof MemoryBlobStore
       ? options.store
       : Object.assign(withVerification(options.store), {
           delete: (options.store as DeletableStore).delete?.bind(options.store),
-        })
-  ) as DeletableStore;
+        });
   const maxBytes = options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES;
   const fromBlock = options.fromBlock ?? 0;
 

@@ -59,12 +59,15 @@ export class MemoryBlobStore implements BlobStore, StreamingBlobStore, AnchorJou
   }
 
   /** @inheritdoc */
-  async delete(hash: string): Promise<void> {
-    const key = normalizeContentHash(hash);
-    const bytes = this.#blobs.get(key);
-    bytes?.fill(0); // no other reference: `put` stored a copy, `get` hands out copies
-    this.#blobs.delete(key);
-    this.#unanchored.delete(key);
+  delete(hash: string): Promise<void> {
+    return new Promise((resolve) => {
+      const key = normalizeContentHash(hash);
+      const bytes = this.#blobs.get(key);
+      bytes?.fill(0); // no other reference: `put` stored a copy, `get` hands out copies
+      this.#blobs.delete(key);
+      this.#unanchored.delete(key);
+      resolve();
+    });
   }
 
   /** @inheritdoc */

@@ -32,8 +32,8 @@ import {
 } from "../../src/sdk/index.js";
 import { JsonLinesReleaseLog } from "../../src/sdk/clients/custodian-fs.js";
 import { FsBlobStore } from "../../src/store/index.js";
-import { rejection } from "../offchain/helpers.js";
-import { deployClientsWorld, labObservation, type ClientsWorld } from "../sdk/clients-fixture.js";
+import { rejection } from "../helpers/index.js";
+import { deployClientsWorld, labObservation, type ClientsWorld } from "../helpers/index.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;

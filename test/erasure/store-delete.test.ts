@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NotFoundError } from "../../src/errors.js";
 import { FsBlobStore, MemoryBlobStore } from "../../src/store/index.js";
-import { rejection } from "../offchain/helpers.js";
+import { rejection } from "../helpers/index.js";
 
 const STORES = [
   ["MemoryBlobStore", () => Promise.resolve({ store: new MemoryBlobStore(), dir: undefined })],

@@ -48,8 +48,11 @@ export class SpyStore implements BlobStore {
     return Uint8Array.from(bytes);
   }
 
-  async delete(hash: string): Promise<void> {
-    this.drop(hash);
+  delete(hash: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.drop(hash);
+      resolve();
+    });
   }
 
   /** Forget a blob. */

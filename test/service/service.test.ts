@@ -24,7 +24,7 @@ import {
 import { createService, type Service } from "../../service/index.js";
 import { skipUnderCoverage } from "../helpers/coverage.js";
 import { startServiceWorld, type ServiceWorld } from "../helpers/service.js";
-import { rejection } from "../offchain/helpers.js";
+import { rejection } from "../helpers/index.js";
 
 interface Answer {
   readonly status: number;
