@@ -225,7 +225,7 @@ describe("deploy: out of process on a real node (anvil, chain 1337, zero gas)", 
         expect(opened?.args.accessor).to.equal(doctor.address);
         expect(Number(opened?.args.path)).to.equal(AccessPath.Consent);
         // the deploy's own logs come first, then the scenario's, all found by the fresh provider
-        expect(logs.slice(11).every((l) => l.blockNumber > before)).to.equal(true);
+        expect(logs.slice(12).every((l) => l.blockNumber > before)).to.equal(true);
         // the audit head on chain is the fold of the emitted entries
         const audit = await verifyAuditTrail(connectCareLedger(manifest, indexer), {
           fromBlock: manifest.contracts.CareLedger.deploymentBlock,
